@@ -1,0 +1,36 @@
+import { Scalar } from '@scalar/hono-api-reference';
+import { createApp } from './lib/create-app';
+import { booksRouter } from './routes/books';
+import { healthRouter } from './routes/health';
+import { loansRouter } from './routes/loans';
+import { usersRouter } from './routes/users';
+
+const app = createApp();
+
+app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+  type: 'http',
+  scheme: 'bearer',
+  bearerFormat: 'JWT',
+  description: 'A token from `POST /users/login`, valid for one hour.',
+});
+
+const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', booksRouter).route('/', loansRouter);
+
+app.doc31('/openapi.json', {
+  openapi: '3.1.0',
+  info: {
+    title: 'Library API',
+    version: '0.1.0',
+    description:
+      'A lending-library back end (patrons, catalogue, loans) on Cloudflare Workers. ' +
+      'Every error is RFC 9457 `application/problem+json` with a stable `code`. Every response carries ' +
+      '`X-Request-Id` and `Server-Timing` (D1 round trips and rows read). Rate limits: login 5/60 s and ' +
+      'register 10/60 s per IP, authenticated writes 60/60 s per user, everything else 100/60 s per IP; over ' +
+      'a limit the answer is 429 with `Retry-After`.',
+  },
+});
+
+app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Library API reference' }));
+
+export type AppType = typeof routes;
+export default app;

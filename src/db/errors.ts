@@ -1,0 +1,15 @@
+/**
+ * Recognises a UNIQUE violation on `table.column` in an error thrown by Drizzle/D1. Only the
+ * database's own message is inspected (Drizzle's wrapper message also lists bound parameters).
+ */
+export function isUniqueViolation(err: unknown, target: string): boolean {
+  const messages: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = e.cause) messages.push(e.message);
+  return messages.some((m) => m.includes('UNIQUE constraint failed') && m.includes(target));
+}
+
+/** A FOREIGN KEY violation: a referenced row vanished between check and write. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e.message.includes('FOREIGN KEY constraint failed')) return true;
+  return false;
+}

@@ -1,0 +1,88 @@
+/** What one request cost in D1: each round trip is a network hop from the edge; D1 bills rows read. */
+export interface D1Stats {
+  roundTrips: number;
+  rowsRead: number;
+  rowsWritten: number;
+  ms: number;
+}
+
+export const newD1Stats = (): D1Stats => ({ roundTrips: 0, rowsRead: 0, rowsWritten: 0, ms: 0 });
+
+const UNWRAPPED = Symbol('unwrapped');
+
+type Meta = { rows_read?: number; rows_written?: number } | undefined;
+
+/**
+ * Wraps a D1 binding so every call is counted in `stats` (for Server-Timing, the bench and cost tests).
+ * `raw()` reports no `meta`, so it is served from `all()`, the same mapping Drizzle applies to batch results.
+ */
+export function instrumentD1(db: D1Database, stats: D1Stats): D1Database {
+  const timed = async <T>(work: () => Promise<T>, metas: (result: T) => Meta[]): Promise<T> => {
+    const started = performance.now();
+    stats.roundTrips += 1;
+    try {
+      const result = await work();
+      for (const meta of metas(result)) {
+        stats.rowsRead += meta?.rows_read ?? 0;
+        stats.rowsWritten += meta?.rows_written ?? 0;
+      }
+      return result;
+    } finally {
+      stats.ms += performance.now() - started;
+    }
+  };
+
+  const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(stmt, {
+      get(target, prop) {
+        switch (prop) {
+          case UNWRAPPED:
+            return target;
+          case 'bind':
+            return (...values: unknown[]) => wrapStatement(target.bind(...values));
+          case 'all':
+            return () => timed(() => target.all(), (r) => [r.meta]);
+          case 'run':
+            return () => timed(() => target.run(), (r) => [r.meta]);
+          case 'first':
+            return (column?: string) =>
+              timed(
+                () => target.all<Record<string, unknown>>(),
+                (r) => [r.meta],
+              ).then((r) => {
+                const row = r.results[0];
+                return row === undefined ? null : column === undefined ? row : row[column];
+              });
+          case 'raw':
+            return (options?: { columnNames?: boolean }) =>
+              timed(() => target.all<Record<string, unknown>>(), (r) => [r.meta]).then((r) => {
+                const rows = r.results.map((row) => Object.values(row));
+                return options?.columnNames ? [Object.keys(r.results[0] ?? {}), ...rows] : rows;
+              });
+          default: {
+            const value = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          }
+        }
+      },
+    });
+
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'prepare') return (query: string) => wrapStatement(target.prepare(query));
+      if (prop === 'batch')
+        return (statements: D1PreparedStatement[]) =>
+          timed(
+            () => target.batch(statements.map(unwrap)),
+            (results) => results.map((r) => r.meta),
+          );
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** D1's batch() needs its own statement objects, not proxies. */
+function unwrap(stmt: D1PreparedStatement): D1PreparedStatement {
+  return ((stmt as unknown as Record<symbol, D1PreparedStatement>)[UNWRAPPED] ?? stmt) as D1PreparedStatement;
+}

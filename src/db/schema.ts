@@ -1,0 +1,94 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const ROLES = ['member', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+// TypeScript keys are the API's field names (snake_case, `DOB` as in the contract), so the
+// drizzle-zod schemas derived in each route folder match the wire format with no mapping.
+export const users = sqliteTable(
+  'users',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    first_name: text('first_name').notNull(),
+    last_name: text('last_name').notNull(),
+    // Stored trimmed and lower-cased, so the plain UNIQUE index is case-insensitive.
+    email: text('email').notNull(),
+    password_hash: text('password_hash').notNull(),
+    DOB: text('dob'),
+    address: text('address'),
+    role: text('role', { enum: ROLES }).notNull().default('member'),
+  },
+  (t) => [
+    uniqueIndex('users_email_unique').on(t.email),
+    check('users_email_lower', sql`${t.email} = lower(${t.email})`),
+    check('users_role_valid', sql`${t.role} IN ('member', 'admin')`),
+  ],
+);
+
+export const books = sqliteTable(
+  'books',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    title: text('title').notNull(),
+    genre: text('genre').notNull(),
+    age_category: text('age_category').notNull(),
+    publish_date: text('publish_date').notNull(),
+    author: text('author').notNull(),
+    // Both maintained by triggers on loan_books (migrations/0001), so reads never aggregate.
+    readers: integer('readers').notNull().default(0),
+    on_loan: integer('on_loan', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [
+    uniqueIndex('books_title_lower_unique').on(sql`lower(${t.title})`),
+    index('books_popularity_idx').on(sql`${t.readers} DESC`, t.id),
+  ],
+);
+
+export const loans = sqliteTable(
+  'loans',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    // NULL once the borrower's account is deleted: history and popularity keep the loan.
+    user_id: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
+    loan_date: text('loan_date').notNull(),
+    deadline: text('deadline').notNull(),
+    return_date: text('return_date'),
+    renewals: integer('renewals').notNull().default(0),
+  },
+  (t) => [
+    index('loans_user_idx').on(t.user_id, t.id),
+    index('loans_open_deadline_idx').on(t.deadline, t.id).where(sql`${t.return_date} IS NULL`),
+    check('loans_renewals_range', sql`${t.renewals} BETWEEN 0 AND 2`),
+  ],
+);
+
+export const loanBooks = sqliteTable(
+  'loan_books',
+  {
+    loan_id: integer('loan_id')
+      .notNull()
+      .references(() => loans.id, { onDelete: 'cascade' }),
+    book_id: integer('book_id')
+      .notNull()
+      .references(() => books.id, { onDelete: 'cascade' }),
+    // 1 while the loan is not returned; the partial unique index below turns
+    // "a book is on at most one active loan" into a database constraint.
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  },
+  (t) => [
+    primaryKey({ columns: [t.loan_id, t.book_id] }),
+    uniqueIndex('loan_books_one_active_loan_per_book').on(t.book_id).where(sql`${t.active} = 1`),
+    index('loan_books_book_idx').on(t.book_id),
+  ],
+);
+
+/** Row counts kept current by triggers, so a page's `total` reads one row instead of the table. */
+export const counters = sqliteTable('counters', {
+  name: text('name').primaryKey(),
+  value: integer('value').notNull().default(0),
+});
+
+export type UserRow = typeof users.$inferSelect;
+export type BookRow = typeof books.$inferSelect;
+export type LoanRow = typeof loans.$inferSelect;

@@ -1,0 +1,119 @@
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { cors } from 'hono/cors';
+import { createMiddleware } from 'hono/factory';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppEnv } from '../env';
+import { bodyGuard } from '../middleware/body-guard';
+import { database } from '../middleware/db';
+import { readBearer } from '../middleware/auth';
+import { requestLogger } from '../middleware/logger';
+import { rateLimit } from '../middleware/rate-limit';
+import { requestId } from '../middleware/request-id';
+import { ApiError, type FieldErrors, problemResponse, toApiError, validationFailed } from './problem';
+
+/** Field path → messages; unknown keys are reported under their own name. */
+export function fieldErrors(error: z.ZodError, target: string): FieldErrors {
+  const errors: FieldErrors = {};
+  const add = (path: PropertyKey[], message: string) => {
+    const key = path.length ? path.map(String).join('.') : target === 'json' ? 'body' : target;
+    (errors[key] ??= []).push(message);
+  };
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') for (const key of issue.keys) add([...issue.path, key], 'Unknown field.');
+    else add(issue.path, issue.message);
+  }
+  return errors;
+}
+
+/** A router whose validation failures all become one 400 problem (the one validation hook). */
+export const createRouter = () =>
+  new OpenAPIHono<AppEnv>({
+    strict: true,
+    defaultHook: (result) => {
+      if (!result.success) throw validationFailed(fieldErrors(result.error, result.target));
+    },
+  });
+
+export type AppRouter = ReturnType<typeof createRouter>;
+
+const EXPOSED_HEADERS = ['X-Request-Id', 'X-Total-Count', 'Link', 'Location', 'Retry-After', 'X-Cache', 'Server-Timing'];
+
+/** CORS only for the origins configured in CORS_ORIGINS; none by default. */
+const corsFromConfig = () => {
+  let cached: { origins: string; handler: ReturnType<typeof cors> } | undefined;
+  return createMiddleware<AppEnv>(async function corsFromConfig(c, next) {
+    const origins = c.env.CORS_ORIGINS?.trim() ?? '';
+    if (!origins) return next();
+    if (cached?.origins !== origins) {
+      const list = origins.split(',').map((origin) => origin.trim()).filter(Boolean);
+      cached = {
+        origins,
+        handler: cors({
+          origin: list,
+          allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+          allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+          exposeHeaders: EXPOSED_HEADERS,
+          maxAge: 600,
+        }),
+      };
+    }
+    return cached.handler(c, next);
+  });
+};
+
+/** Methods registered for each path pattern, to tell 405 from 404. */
+function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL') continue;
+    const pattern = new RegExp(`^${route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
+    if (pattern.test(path)) methods.add(route.method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}
+
+function renderError(err: unknown, c: Context<AppEnv>): Response {
+  const problem = toApiError(err);
+  if (problem.status >= 500 && problem.code !== 'NOT_CONFIGURED' && problem.code !== 'SERVICE_UNAVAILABLE') {
+    // Only the error's class and the database's own reason: Drizzle's message lists bound parameters.
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        msg: 'unhandled error',
+        id: c.get('requestId'),
+        error: err instanceof Error ? err.name : typeof err,
+        cause,
+      }),
+    );
+  }
+  return problemResponse(c, problem);
+}
+
+/** The app with the request pipeline (DESIGN.md, "One request, top to bottom"). */
+export function createApp() {
+  const app = createRouter();
+  app.use(requestId());
+  app.use(requestLogger());
+  app.use(secureHeaders());
+  app.use(corsFromConfig());
+  app.use(database());
+  app.use(readBearer());
+  app.use(rateLimit());
+  app.use(bodyGuard());
+
+  app.notFound((c) => {
+    const allow = allowedMethods(app, c.req.path);
+    if (allow.length === 0) return renderError(new ApiError(404, 'NOT_FOUND', `No route matches ${c.req.path}.`), c);
+    return renderError(
+      new ApiError(405, 'METHOD_NOT_ALLOWED', `${c.req.method} is not supported here; use ${allow.join(', ')}.`, {
+        headers: { Allow: allow.join(', ') },
+      }),
+      c,
+    );
+  });
+  app.onError(renderError);
+  return app;
+}

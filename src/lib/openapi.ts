@@ -1,0 +1,62 @@
+import { z } from '@hono/zod-openapi';
+import { PROBLEM_CODES } from './problem';
+
+/** Building blocks for route definitions, so every route documents its errors the same way. */
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.enum(PROBLEM_CODES),
+    detail: z.string(),
+    instance: z.string(),
+    request_id: z.string(),
+    errors: z.record(z.string(), z.array(z.string())).optional(),
+  })
+  .openapi('Problem', { description: 'RFC 9457 problem details. Switch on `code`, never on `detail`.' });
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request (VALIDATION_FAILED with `errors` per field, or MALFORMED_JSON)',
+  401: 'Missing, invalid or expired token (UNAUTHENTICATED, TOKEN_EXPIRED)',
+  403: 'Authenticated but not allowed (FORBIDDEN)',
+  404: 'Not found (NOT_FOUND)',
+  409: 'Conflicts with the current state',
+  413: 'Body over 64 KiB (PAYLOAD_TOO_LARGE)',
+  415: 'Body is not application/json (UNSUPPORTED_MEDIA_TYPE)',
+  429: 'Rate limited (RATE_LIMITED); see Retry-After',
+  503: 'Not configured (NOT_CONFIGURED) or the database is unreachable (SERVICE_UNAVAILABLE)',
+};
+
+type ProblemStatus = keyof typeof PROBLEM_DESCRIPTIONS;
+
+/** Error responses of a route; 429 applies to every route. */
+export function problems(statuses: ProblemStatus[], conflicts?: string) {
+  const all = [...new Set([...statuses, 429])].sort();
+  return Object.fromEntries(
+    all.map((status) => [
+      status,
+      {
+        description: status === 409 && conflicts ? `Conflict: ${conflicts}` : PROBLEM_DESCRIPTIONS[status]!,
+        content: { 'application/problem+json': { schema: problemSchema } },
+      },
+    ]),
+  ) as Record<ProblemStatus, { description: string; content: { 'application/problem+json': { schema: typeof problemSchema } } }>;
+}
+
+/** Errors every write with a JSON body can produce. */
+export const BODY_PROBLEMS: ProblemStatus[] = [400, 413, 415];
+/** Errors of every route that requires a bearer token. */
+export const AUTH_PROBLEMS: ProblemStatus[] = [401, 503];
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+export const bearer = [{ bearerAuth: [] }];

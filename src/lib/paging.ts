@@ -1,0 +1,55 @@
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { queryInt } from './fields';
+
+/** The one paging module every list uses (contract, "Pages"). */
+
+export const MAX_PAGE = 1_000_000;
+export const pageQuery = z.object({
+  page: queryInt('page', 1, MAX_PAGE, 1),
+  per_page: queryInt('per_page', 1, 100, 20),
+});
+export type PageQuery = z.output<typeof pageQuery>;
+
+export const pageWindow = ({ page, per_page }: PageQuery) => ({ limit: per_page, offset: (page - 1) * per_page });
+
+export const pageSchema = <T extends z.ZodType>(item: T, name: string) =>
+  z
+    .object({
+      items: z.array(item),
+      page: z.number().int(),
+      per_page: z.number().int(),
+      total: z.number().int(),
+      pages: z.number().int(),
+      has_next: z.boolean(),
+      has_prev: z.boolean(),
+    })
+    .openapi(name);
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  per_page: number;
+  total: number;
+  pages: number;
+  has_next: boolean;
+  has_prev: boolean;
+}
+
+/** Builds the envelope and sets X-Total-Count and an RFC 8288 Link header (first, prev, next, last). */
+export function toPage<T>(c: Context, items: T[], total: number, { page, per_page }: PageQuery): Page<T> {
+  const pages = Math.max(1, Math.ceil(total / per_page));
+  const link = (target: number, rel: string) => {
+    const url = new URL(c.req.url);
+    url.searchParams.set('page', String(target));
+    url.searchParams.set('per_page', String(per_page));
+    return `<${url.pathname}${url.search}>; rel="${rel}"`;
+  };
+  const links = [link(1, 'first')];
+  if (page > 1) links.push(link(Math.min(page - 1, pages), 'prev'));
+  if (page < pages) links.push(link(page + 1, 'next'));
+  links.push(link(pages, 'last'));
+  c.header('X-Total-Count', String(total));
+  c.header('Link', links.join(', '));
+  return { items, page, per_page, total, pages, has_next: page < pages, has_prev: page > 1 };
+}

@@ -1,0 +1,126 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** Stable, machine-readable reasons (the contract's list). Clients switch on these, never on `detail`. */
+export const PROBLEM_CODES = [
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'UNAUTHENTICATED',
+  'TOKEN_EXPIRED',
+  'INVALID_CREDENTIALS',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'EMAIL_TAKEN',
+  'TITLE_TAKEN',
+  'BOOK_UNAVAILABLE',
+  'BOOK_ALREADY_ON_LOAN',
+  'BOOK_NOT_ON_LOAN',
+  'LOAN_RETURNED',
+  'LOAN_OVERDUE',
+  'RENEWAL_LIMIT_REACHED',
+  'HAS_ACTIVE_LOANS',
+  'BOOK_ON_ACTIVE_LOAN',
+  'NOT_CONFIGURED',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_ERROR',
+] as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export type FieldErrors = Record<string, string[]>;
+
+/** Thrown by handlers and middleware; `onError` renders it. Handlers never build error JSON. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly options: { errors?: FieldErrors; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.name = 'ApiError';
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `${what} not found.`);
+export const forbidden = (detail = 'You are not allowed to do this.') => new ApiError(403, 'FORBIDDEN', detail);
+export const validationFailed = (errors: FieldErrors, detail = 'The request is invalid; see `errors`.') =>
+  new ApiError(400, 'VALIDATION_FAILED', detail, { errors });
+
+/** Every 401 from a bearer check, missing token included, carries the contract's challenge. */
+export const unauthenticated = (detail: string, code: ProblemCode = 'UNAUTHENTICATED') =>
+  new ApiError(401, code, detail, { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+
+const typeUri = (code: ProblemCode) => `tag:library-api,2026:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ProblemCode;
+  detail: string;
+  instance: string;
+  request_id: string;
+  errors?: FieldErrors;
+}
+
+export function problemResponse(c: Context, error: ApiError): Response {
+  const body: Problem = {
+    type: typeUri(error.code),
+    title: TITLES[error.status] ?? 'Error',
+    status: error.status,
+    code: error.code,
+    detail: error.detail,
+    instance: c.req.path,
+    request_id: c.get('requestId') ?? '',
+    ...(error.options.errors ? { errors: error.options.errors } : {}),
+  };
+  for (const [name, value] of Object.entries(error.options.headers ?? {})) c.header(name, value);
+  return c.body(JSON.stringify(body), error.status, { 'Content-Type': 'application/problem+json' });
+}
+
+const CODE_BY_STATUS: Partial<Record<number, ProblemCode>> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Converts anything thrown into an ApiError; unknown errors become an opaque 500. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    const code = CODE_BY_STATUS[status] ?? 'INTERNAL_ERROR';
+    // Keep headers such as WWW-Authenticate that the exception's response carries.
+    const headers: Record<string, string> = {};
+    err.res?.headers.forEach((value, name) => {
+      if (name !== 'content-type' && name !== 'content-length') headers[name] = value;
+    });
+    return new ApiError(status, code, err.message || TITLES[status] || 'Error', { headers });
+  }
+  return new ApiError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged with the request id.');
+}

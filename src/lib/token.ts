@@ -1,0 +1,42 @@
+import { sign, verify } from 'hono/jwt';
+import { JwtTokenExpired } from 'hono/utils/jwt/types';
+import type { Role } from '../db/schema';
+import { ApiError, unauthenticated } from './problem';
+
+export const TOKEN_TTL_SECONDS = 3600;
+const ALG = 'HS256';
+const MIN_SECRET_BYTES = 32;
+
+/** The signing key, or a 503 when the deployment has none (or a weak one): fail closed, never a default. */
+export function requireSecret(secret: string | undefined): string {
+  if (!secret || new TextEncoder().encode(secret).byteLength < MIN_SECRET_BYTES) {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        msg: 'JWT_SECRET is missing or shorter than 32 bytes; token routes answer 503 until it is set',
+      }),
+    );
+    throw new ApiError(503, 'NOT_CONFIGURED', 'The server is not configured to issue or check tokens.');
+  }
+  return secret;
+}
+
+export async function issueToken(userId: number, role: Role, secret: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return sign({ sub: String(userId), role, iat: now, exp: now + TOKEN_TTL_SECONDS }, secret, ALG);
+}
+
+/** Verifies signature, algorithm and expiry and returns the user id; throws a 401 ApiError otherwise. */
+export async function verifyToken(token: string, secret: string): Promise<number> {
+  let payload: Record<string, unknown>;
+  try {
+    payload = await verify(token, secret, ALG);
+  } catch (err) {
+    if (err instanceof JwtTokenExpired) throw unauthenticated('The token has expired; log in again.', 'TOKEN_EXPIRED');
+    throw unauthenticated('The token is invalid.');
+  }
+  // hono/jwt checks `exp` only when present: ours always carry it, so its absence means a forgery.
+  const subject = typeof payload.sub === 'string' && /^[1-9]\d{0,15}$/.test(payload.sub) ? Number(payload.sub) : NaN;
+  if (typeof payload.exp !== 'number' || !Number.isSafeInteger(subject)) throw unauthenticated('The token is invalid.');
+  return subject;
+}

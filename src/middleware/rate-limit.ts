@@ -1,0 +1,40 @@
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv, Bindings } from '../env';
+import { ApiError } from '../lib/problem';
+
+/** The binding reports no reset time, so Retry-After is the limit's whole period (wrangler.toml). */
+const PERIOD_SECONDS = 60;
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+type LimiterName = 'LOGIN_LIMITER' | 'REGISTER_LIMITER' | 'WRITE_LIMITER' | 'READ_LIMITER';
+
+/**
+ * Each request counts against exactly one limit (contract, "Rate limits"): login and register
+ * by IP, authenticated writes by user, everything else by IP.
+ */
+function classify(method: string, path: string, subject: number | undefined, ip: string): [LimiterName, string] {
+  if (method === 'POST' && path === '/users/login') return ['LOGIN_LIMITER', `ip:${ip}`];
+  if (method === 'POST' && path === '/users') return ['REGISTER_LIMITER', `ip:${ip}`];
+  if (WRITES.has(method) && subject !== undefined) return ['WRITE_LIMITER', `user:${subject}`];
+  return ['READ_LIMITER', `ip:${ip}`];
+}
+
+export const rateLimit = () =>
+  createMiddleware<AppEnv>(async function rateLimit(c, next) {
+    const ip = c.req.header('CF-Connecting-IP') ?? 'unknown';
+    const [name, key] = classify(c.req.method, c.req.path, c.get('tokenSubject'), ip);
+    const limiter: Bindings[LimiterName] | undefined = c.env[name];
+    let allowed = true;
+    try {
+      allowed = limiter ? (await limiter.limit({ key })).success : true;
+    } catch {
+      // Throttling protects the service; an outage of the limiter must not take the API down with it.
+      console.warn(JSON.stringify({ level: 'warn', msg: 'rate limiter unavailable', id: c.get('requestId'), limiter: name }));
+    }
+    if (!allowed) {
+      throw new ApiError(429, 'RATE_LIMITED', `Too many requests; try again in ${PERIOD_SECONDS} seconds.`, {
+        headers: { 'Retry-After': String(PERIOD_SECONDS) },
+      });
+    }
+    await next();
+  });

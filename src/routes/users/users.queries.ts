@@ -1,0 +1,47 @@
+import { and, eq, isNull, notExists } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { counters, loans, users, type UserRow } from '../../db/schema';
+import { ApiError, notFound } from '../../lib/problem';
+
+/** Every column but the password hash: the only shape of a user that leaves the database. */
+export const publicUserColumns = {
+  id: users.id,
+  first_name: users.first_name,
+  last_name: users.last_name,
+  email: users.email,
+  DOB: users.DOB,
+  address: users.address,
+  role: users.role,
+};
+export type PublicUser = Omit<UserRow, 'password_hash'>;
+
+export const emailTaken = () => new ApiError(409, 'EMAIL_TAKEN', 'An account with this email already exists.');
+
+export const userCount = (db: Database) =>
+  db.select({ value: counters.value }).from(counters).where(eq(counters.name, 'users'));
+
+/**
+ * Deletes a user unless they hold an active loan, in one atomic batch: the check and the delete
+ * cannot be split by a concurrent checkout. Returned loans stay, with `user_id` set to NULL.
+ */
+export async function deleteUser(db: Database, id: number): Promise<void> {
+  const activeLoan = db
+    .select({ id: loans.id })
+    .from(loans)
+    .where(and(eq(loans.user_id, id), isNull(loans.return_date)))
+    .limit(1);
+  const [blocking, deleted] = await db.batch([
+    activeLoan,
+    db.delete(users).where(and(eq(users.id, id), notExists(activeLoan))).returning({ id: users.id }),
+  ]);
+  if (deleted.length) return;
+  if (blocking.length) throw new ApiError(409, 'HAS_ACTIVE_LOANS', 'The user has an active loan; return it first.');
+  throw notFound('User');
+}
+
+/** Login's lookup; `email` arrives lower-cased by validation, as it is stored. */
+export const findLoginUser = (db: Database, email: string) =>
+  db
+    .select({ id: users.id, role: users.role, first_name: users.first_name, password_hash: users.password_hash })
+    .from(users)
+    .where(eq(users.email, email));
