@@ -90,3 +90,21 @@ export async function makeBook(admin: TestUser, fields: Record<string, unknown> 
 
 /** Runs `work` and returns what D1 reported reading, through the same counter the app uses. */
 export { newD1Stats, instrumentD1 } from '../src/db/instrument';
+
+let seededBookCounter = 0;
+/** Inserts a book straight into D1 (no API, no admin needed); returns its id. */
+export async function seedBook(fields: Partial<Record<'title' | 'genre' | 'age_category' | 'publish_date' | 'author', string>> = {}) {
+  const n = ++seededBookCounter;
+  const row = await env.DB.prepare(
+    'INSERT INTO books (title, genre, age_category, publish_date, author) VALUES (?, ?, ?, ?, ?) RETURNING id',
+  )
+    .bind(
+      fields.title ?? `Seeded Book ${Date.now().toString(36)} ${n}`,
+      fields.genre ?? 'Fiction',
+      fields.age_category ?? 'Adult',
+      fields.publish_date ?? '2001-01-01',
+      fields.author ?? 'Seeded Author',
+    )
+    .first<{ id: number }>();
+  return row!.id;
+}

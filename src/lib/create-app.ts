@@ -1,4 +1,4 @@
-import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
@@ -11,6 +11,9 @@ import { requestLogger } from '../middleware/logger';
 import { rateLimit } from '../middleware/rate-limit';
 import { requestId } from '../middleware/request-id';
 import { ApiError, type FieldErrors, problemResponse, toApiError, validationFailed } from './problem';
+
+// A missing field reads "Required." rather than zod's "expected string, received undefined".
+z.config({ customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'Required.' : undefined) });
 
 /** Field path → messages; unknown keys are reported under their own name. */
 export function fieldErrors(error: z.ZodError, target: string): FieldErrors {
