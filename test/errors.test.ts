@@ -1,0 +1,148 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import app from '../src/app';
+import { call, expectProblem, expectStatus, makeUser } from './helpers';
+
+describe('problem+json for every error', () => {
+  it('unknown route → 404', async () => {
+    await expectProblem(await call('GET', '/nope'), 404, 'NOT_FOUND');
+  });
+
+  it('known path, wrong method → 405 with Allow', async () => {
+    const res = await call('PATCH', '/users/profile');
+    expect(res.headers.get('Allow')).toBe('DELETE, GET, HEAD, PUT');
+    await expectProblem(res, 405, 'METHOD_NOT_ALLOWED');
+    expect((await call('PUT', '/health')).headers.get('Allow')).toBe('GET, HEAD');
+  });
+
+  it('non-JSON body → 415', async () => {
+    await expectProblem(
+      await call('POST', '/users', { body: 'first_name=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    await expectProblem(await call('POST', '/users/login', { body: '{}', headers: { 'Content-Type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('malformed JSON → 400 MALFORMED_JSON', async () => {
+    await expectProblem(await call('POST', '/users', { body: '{"first_name": ' }), 400, 'MALFORMED_JSON');
+  });
+
+  it('a body over 64 KiB → 413, whether or not Content-Length says so', async () => {
+    const big = JSON.stringify({ first_name: 'x'.repeat(70_000) });
+    await expectProblem(await call('POST', '/users', { body: big }), 413, 'PAYLOAD_TOO_LARGE');
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    const res = await app.request(
+      '/users',
+      { method: 'POST', body: stream, headers: { 'Content-Type': 'application/json' }, duplex: 'half' } as RequestInit,
+      env,
+    );
+    await expectProblem(res, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('a JSON body of the wrong shape → 400', async () => {
+    const problem = await expectProblem(await call('POST', '/users/login', { body: [1, 2] }), 400, 'VALIDATION_FAILED');
+    expect(problem.errors).toHaveProperty('body');
+    await expectProblem(await call('POST', '/users/login', { body: 'null' }), 400, 'VALIDATION_FAILED');
+  });
+
+  it('carries type, title, status, code, detail, instance and request id', async () => {
+    const res = await call('GET', '/nope', { headers: { 'X-Request-Id': 'trace-123' } });
+    const problem = await expectProblem(res, 404, 'NOT_FOUND');
+    expect(problem).toMatchObject({ type: 'tag:library-api,2026:problem:not-found', title: 'Not Found', instance: '/nope', request_id: 'trace-123' });
+  });
+
+  it('never answers 5xx to odd input', async () => {
+    const user = await makeUser();
+    const odd: [string, string, unknown][] = [
+      ['POST', '/users', { first_name: { $ne: 1 }, last_name: [], email: null, password: 1 }],
+      ['POST', '/users', '"just a string"'],
+      ['POST', '/users/login', { email: 'a@b.co', password: '\u0000'.repeat(10) }],
+      ['PUT', '/users/profile', { DOB: '0000-00-00' }],
+      ['PUT', '/users/profile', { email: "x'; DROP TABLE users; --@example.org" }],
+      ['GET', '/users/%E0%A4%A', undefined],
+      ['GET', '/users/1e3', undefined],
+    ];
+    for (const [method, path, body] of odd) {
+      const res = await call(method, path, { token: user.token, body });
+      expect(res.status, `${method} ${path}`).toBeLessThan(500);
+      expect(res.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+    }
+  });
+});
+
+describe('cross-cutting headers', () => {
+  it('echoes a well-formed X-Request-Id and replaces a bad one', async () => {
+    expect((await call('GET', '/health', { headers: { 'X-Request-Id': 'abc.DEF_1-2=3' } })).headers.get('X-Request-Id')).toBe(
+      'abc.DEF_1-2=3',
+    );
+    for (const bad of ['has space', 'x'.repeat(256), 'semi;colon']) {
+      const id = (await call('GET', '/health', { headers: { 'X-Request-Id': bad } })).headers.get('X-Request-Id');
+      expect(id).not.toBe(bad);
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('sets secure headers and Server-Timing with D1 cost', async () => {
+    const res = await call('GET', '/health');
+    expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+    expect(res.headers.get('Server-Timing')).toMatch(/d1_round_trips;desc="1".*d1_rows_read;desc="\d+"/);
+  });
+
+  it('sends no CORS headers by default', async () => {
+    const res = await call('GET', '/health', { headers: { Origin: 'https://evil.example' } });
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBeNull();
+  });
+
+  it('allows only the configured origins', async () => {
+    const configured = { ...env, CORS_ORIGINS: 'https://app.example, https://admin.example' };
+    const allowed = await app.request('/health', { headers: { Origin: 'https://admin.example' } }, configured);
+    expect(allowed.headers.get('Access-Control-Allow-Origin')).toBe('https://admin.example');
+    expect(allowed.headers.get('Access-Control-Expose-Headers')).toContain('X-Total-Count');
+    const other = await app.request('/health', { headers: { Origin: 'https://evil.example' } }, configured);
+    expect(other.headers.get('Access-Control-Allow-Origin')).toBeNull();
+    const preflight = await app.request(
+      '/users/profile',
+      { method: 'OPTIONS', headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'PUT' } },
+      configured,
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('Access-Control-Allow-Methods')).toContain('PUT');
+  });
+});
+
+describe('configuration', () => {
+  it.each([undefined, 'too-short'])('fails closed with 503 NOT_CONFIGURED when JWT_SECRET is %s', async (secret) => {
+    const unconfigured = { ...env, JWT_SECRET: secret };
+    const login = await app.request(
+      '/users/login',
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'a@example.org', password: 'whatever1' }) },
+      unconfigured,
+    );
+    await expectProblem(login, 503, 'NOT_CONFIGURED');
+    const user = await makeUser();
+    const profile = await app.request('/users/profile', { headers: { Authorization: `Bearer ${user.token}` } }, unconfigured);
+    await expectProblem(profile, 503, 'NOT_CONFIGURED');
+    // Routes that need no secret keep working.
+    await expectStatus(await app.request('/health', {}, unconfigured), 200);
+  });
+});
+
+describe('write rate limit', () => {
+  it('allows 60 authenticated writes per minute per user, from any IP, then 429', async () => {
+    const user = await makeUser();
+    for (let i = 0; i < 60; i++) {
+      await expectStatus(await call('PUT', '/users/profile', { token: user.token, body: { address: `${i} Main St` } }), 200);
+    }
+    const limited = await call('PUT', '/users/profile', { token: user.token, body: { address: 'one more' } });
+    expect(limited.headers.get('Retry-After')).toBe('60');
+    await expectProblem(limited, 429, 'RATE_LIMITED');
+    // Reads by the same user count against the per-IP read limit instead.
+    await expectStatus(await call('GET', '/users/profile', { token: user.token }), 200);
+  });
+});
