@@ -1,0 +1,76 @@
+import { exports } from 'cloudflare:workers';
+import { hc } from 'hono/client';
+import { describe, expect, it } from 'vitest';
+import app from '../src/app';
+import type { AppType } from '../src/index';
+import { call, expectStatus, makeUser } from './helpers';
+
+/** Routes that serve the documentation itself. */
+const META_ROUTES = new Set(['GET /openapi.json', 'GET /docs']);
+
+const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
+
+describe('GET /openapi.json', () => {
+  it('is OpenAPI 3.1 with bearer security and the problem schema', async () => {
+    const doc = await expectStatus(await call('GET', '/openapi.json'), 200);
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info.title).toBe('Library API');
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(doc.components.schemas.Problem.properties.code.enum).toContain('VALIDATION_FAILED');
+  });
+
+  it('documents every registered route, its parameters, responses and security', async () => {
+    const doc = await expectStatus(await call('GET', '/openapi.json'), 200);
+    const registered = app.routes.filter((route) => route.method !== 'ALL' && !META_ROUTES.has(`${route.method} ${route.path}`));
+    expect(registered.length).toBeGreaterThan(8);
+    for (const route of registered) {
+      const name = `${route.method} ${route.path}`;
+      const operation = doc.paths[toOpenApiPath(route.path)]?.[route.method.toLowerCase()];
+      expect(operation, `${name} is not in the OpenAPI document`).toBeDefined();
+      expect(operation.summary, `${name} has no summary`).toBeTruthy();
+      expect(Object.keys(operation.responses).some((status) => status.startsWith('2')), `${name} documents no success`).toBe(true);
+      expect(operation.responses['429'], `${name} does not document 429`).toBeDefined();
+      for (const param of route.path.match(/:(\w+)/g) ?? []) {
+        const documented = (operation.parameters ?? []).some((p: { in: string; name: string }) => p.in === 'path' && p.name === param.slice(1));
+        expect(documented, `${name} does not document ${param}`).toBe(true);
+      }
+      if (operation.responses['401'] && route.path !== '/users/login' && !(route.method === 'POST' && route.path === '/users')) {
+        expect(operation.security, `${name} answers 401 but declares no security`).toEqual([{ bearerAuth: [] }]);
+      }
+    }
+  });
+
+  it('every documented operation is served', async () => {
+    const doc = await expectStatus(await call('GET', '/openapi.json'), 200);
+    const served = new Set(app.routes.map((route) => `${route.method} ${toOpenApiPath(route.path)}`));
+    for (const [path, operations] of Object.entries<Record<string, unknown>>(doc.paths)) {
+      for (const method of Object.keys(operations)) expect(served.has(`${method.toUpperCase()} ${path}`), `${method} ${path}`).toBe(true);
+    }
+  });
+});
+
+describe('GET /docs', () => {
+  it('serves an interactive reference for the document', async () => {
+    const res = await call('GET', '/docs');
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toContain('text/html');
+    expect(html).toContain('/openapi.json');
+  });
+});
+
+describe('typed client (hc<AppType>)', () => {
+  it('calls the API with types derived from the routes', async () => {
+    const client = hc<AppType>('http://library.test', {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => exports.default.fetch(new Request(input, init)),
+      headers: { 'CF-Connecting-IP': '192.0.2.200' },
+    });
+    const health = await client.health.$get();
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const user = await makeUser();
+    const profile = await client.users.profile.$get({}, { headers: { Authorization: `Bearer ${user.token}` } });
+    if (profile.status !== 200) throw new Error(`profile answered ${profile.status}`);
+    const me = await profile.json();
+    expect(me.email).toBe(user.email);
+  });
+});
