@@ -2,8 +2,9 @@
 // so a fresh clone serves a fully working API. Never overwrites an existing file.
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const path = new URL('../.dev.vars', import.meta.url);
+const path = join(import.meta.dirname, '..', '.dev.vars');
 if (!existsSync(path)) {
   writeFileSync(path, `# Local secrets for wrangler dev; never commit.\nJWT_SECRET=${randomBytes(48).toString('base64url')}\n`, {
     mode: 0o600,
