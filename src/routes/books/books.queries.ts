@@ -1,4 +1,9 @@
-import { books } from '../../db/schema';
+import { and, asc, desc, eq, gt } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { isUniqueViolation } from '../../db/errors';
+import { books, counters } from '../../db/schema';
+import { ApiError, notFound } from '../../lib/problem';
+import type { BookChanges, BookInput } from './books.schemas';
 
 /** The columns a Book needs; `on_loan` is kept by triggers, so `available` costs no extra read. */
 export const bookColumns = {
@@ -15,3 +20,61 @@ export type BookRecord = { [K in keyof typeof bookColumns]: (typeof bookColumns)
 export type Book = Omit<BookRecord, 'on_loan'> & { available: boolean };
 
 export const toBook = ({ on_loan, ...book }: BookRecord): Book => ({ ...book, available: !on_loan });
+
+export const titleTaken = () => new ApiError(409, 'TITLE_TAKEN', 'A book with this title already exists (titles are unique, ignoring case).');
+
+/** `books_title_lower_unique` is an expression index, so SQLite names the index, not a column. */
+const TITLE_INDEX = 'books_title_lower_unique';
+
+async function orTitleTaken<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (isUniqueViolation(err, TITLE_INDEX)) throw titleTaken();
+    throw err;
+  }
+}
+
+/** `total` for the unfiltered list: the trigger-kept counter, one row instead of a table scan. */
+export const bookCount = (db: Database) => db.select({ value: counters.value }).from(counters).where(eq(counters.name, 'books'));
+
+/** One page by id; OFFSET makes page k read k × per_page rows of the rowid b-tree. */
+export const bookPage = (db: Database, { limit, offset }: { limit: number; offset: number }) =>
+  db.select(bookColumns).from(books).orderBy(asc(books.id)).limit(limit).offset(offset);
+
+export const findBook = (db: Database, id: number) => db.select(bookColumns).from(books).where(eq(books.id, id));
+
+export async function insertBook(db: Database, input: BookInput): Promise<BookRecord> {
+  const [row] = await orTitleTaken(db.insert(books).values(input).returning(bookColumns));
+  return row!;
+}
+
+/** Applies `changes` (all fields for PUT, some for PATCH); undefined when there is no such book. */
+export async function updateBook(db: Database, id: number, changes: BookChanges): Promise<BookRecord | undefined> {
+  const [row] = await orTitleTaken(db.update(books).set(changes).where(eq(books.id, id)).returning(bookColumns));
+  return row;
+}
+
+/**
+ * Deletes a book unless it is on an active loan, in one atomic batch: the probe and the
+ * conditional DELETE see the same state, so a concurrent checkout cannot slip in between.
+ * Returned loans simply lose the book (loan_books rows cascade).
+ */
+export async function deleteBook(db: Database, id: number): Promise<void> {
+  const [probe, deleted] = await db.batch([
+    db.select({ on_loan: books.on_loan }).from(books).where(eq(books.id, id)),
+    db.delete(books).where(and(eq(books.id, id), eq(books.on_loan, false))).returning({ id: books.id }),
+  ]);
+  if (deleted.length) return;
+  if (probe[0]?.on_loan) throw new ApiError(409, 'BOOK_ON_ACTIVE_LOAN', 'The book is on an active loan; delete it once it is returned.');
+  throw notFound('Book');
+}
+
+/** The most-read books, walked along the (readers DESC, id) index: reads about `limit` rows. */
+export const mostRead = (db: Database, limit: number) =>
+  db
+    .select({ ...bookColumns, readers: books.readers })
+    .from(books)
+    .where(gt(books.readers, 0))
+    .orderBy(desc(books.readers), asc(books.id))
+    .limit(limit);

@@ -1,8 +1,11 @@
 import { z } from '@hono/zod-openapi';
 import { createSchemaFactory } from 'drizzle-zod';
 import { books } from '../../db/schema';
+import { boundedText, calendarDate, queryInt } from '../../lib/fields';
+import { pageQuery, pageSchema } from '../../lib/paging';
+import { POPULARITY_MAX } from './popularity.cache';
 
-const { createSelectSchema } = createSchemaFactory({ zodInstance: z });
+const { createInsertSchema, createSelectSchema } = createSchemaFactory({ zodInstance: z });
 
 /** A book as the API shows it: the table's columns minus derived counters, plus `available`. */
 export const bookSchema = createSelectSchema(books)
@@ -19,3 +22,54 @@ export const bookSchema = createSelectSchema(books)
       available: true,
     },
   });
+
+/** Create and replace (PUT): every writable column, with the contract's bounds; nothing else. */
+export const bookBody = createInsertSchema(books, {
+  title: () => boundedText(200).openapi({ description: 'Unique, case-insensitively.', example: 'The Dispossessed' }),
+  author: () => boundedText(200).openapi({ example: 'Ursula K. Le Guin' }),
+  genre: () => boundedText(50).openapi({ example: 'Science fiction' }),
+  age_category: () => boundedText(50).openapi({ example: 'Adult' }),
+  publish_date: () => calendarDate.openapi({ example: '1974-05-01' }),
+})
+  .omit({ id: true, readers: true, on_loan: true })
+  .strict()
+  .openapi('BookInput');
+
+/** PATCH: any of the fields, at least one (an empty patch is a client mistake, not a no-op). */
+export const bookPatchBody = bookBody
+  .partial()
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'Send at least one field to change.')
+  .openapi('BookPatch');
+
+export type BookInput = z.output<typeof bookBody>;
+export type BookChanges = z.output<typeof bookPatchBody>;
+
+export const bookPageSchema = pageSchema(bookSchema, 'BookPage');
+
+/** A search term: trimmed, bounded like the longest field; empty means "no criterion". */
+const searchTerm = (name: string) =>
+  boundedText(200, 0)
+    .transform((value) => value || undefined)
+    .optional()
+    .openapi({
+      param: { name, in: 'query' },
+      type: 'string',
+      maxLength: 200,
+      description: `Case-insensitive substring of the book's ${name}; empty = no criterion.`,
+    });
+
+export const searchQuery = pageQuery
+  .extend({ title: searchTerm('title'), author: searchTerm('author'), genre: searchTerm('genre') })
+  .refine((q) => q.title !== undefined || q.author !== undefined || q.genre !== undefined, {
+    message: 'Give at least one of title, author, genre.',
+  });
+export type SearchCriteria = Pick<z.output<typeof searchQuery>, 'title' | 'author' | 'genre'>;
+
+export const popularityQuery = z.object({ limit: queryInt('limit', 1, POPULARITY_MAX, 5) });
+
+export const popularBookSchema = z
+  .object({ book: bookSchema, readers: z.number().int().openapi({ description: 'Loans, active or returned, that hold the book.' }) })
+  .openapi('PopularBook');
+export const popularitySchema = z.array(popularBookSchema).openapi('Popularity');
+export type PopularBook = z.output<typeof popularBookSchema>;

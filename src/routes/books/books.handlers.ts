@@ -1,0 +1,67 @@
+import { pageWindow, toPage } from '../../lib/paging';
+import { notFound } from '../../lib/problem';
+import type { AppRouteHandler } from '../../lib/types';
+import { bookCount, bookPage, deleteBook as deleteBookRow, findBook, insertBook, mostRead, toBook, updateBook } from './books.queries';
+import type * as routes from './books.routes';
+import { searchBooks as searchQueries } from './books.search';
+import { invalidatePopularity, POPULARITY_MAX, readRanking, storeRanking } from './popularity.cache';
+
+export const listBooks: AppRouteHandler<typeof routes.listBooks> = async (c) => {
+  const query = c.req.valid('query');
+  const db = c.var.db;
+  const [rows, [count]] = await db.batch([bookPage(db, pageWindow(query)), bookCount(db)]);
+  return c.json(toPage(c, rows.map(toBook), count?.value ?? 0, query), 200);
+};
+
+export const createBook: AppRouteHandler<typeof routes.createBook> = async (c) => {
+  const book = toBook(await insertBook(c.var.db, c.req.valid('json')));
+  await invalidatePopularity(c);
+  c.header('Location', `/books/${book.id}`);
+  return c.json(book, 201);
+};
+
+export const searchBooks: AppRouteHandler<typeof routes.searchBooks> = async (c) => {
+  const { page, per_page, ...criteria } = c.req.valid('query');
+  const [rows, [count]] = await c.var.db.batch(searchQueries(c.var.db, criteria, pageWindow({ page, per_page })));
+  return c.json(toPage(c, rows.map(toBook), count?.value ?? 0, { page, per_page }), 200);
+};
+
+export const popularBooks: AppRouteHandler<typeof routes.popularBooks> = async (c) => {
+  const { limit } = c.req.valid('query');
+  const cached = await readRanking(c);
+  if (cached) {
+    c.header('X-Cache', 'HIT');
+    return c.json(cached.slice(0, limit), 200);
+  }
+  const ranking = (await mostRead(c.var.db, POPULARITY_MAX)).map(({ readers, ...book }) => ({ book: toBook(book), readers }));
+  storeRanking(c, ranking);
+  c.header('X-Cache', 'MISS');
+  return c.json(ranking.slice(0, limit), 200);
+};
+
+export const getBook: AppRouteHandler<typeof routes.getBook> = async (c) => {
+  const [row] = await findBook(c.var.db, c.req.valid('param').id);
+  if (!row) throw notFound('Book');
+  return c.json(toBook(row), 200);
+};
+
+export const replaceBook: AppRouteHandler<typeof routes.replaceBook> = async (c) => {
+  const row = await updateBook(c.var.db, c.req.valid('param').id, c.req.valid('json'));
+  if (!row) throw notFound('Book');
+  await invalidatePopularity(c);
+  return c.json(toBook(row), 200);
+};
+
+export const patchBook: AppRouteHandler<typeof routes.patchBook> = async (c) => {
+  const row = await updateBook(c.var.db, c.req.valid('param').id, c.req.valid('json'));
+  if (!row) throw notFound('Book');
+  await invalidatePopularity(c);
+  return c.json(toBook(row), 200);
+};
+
+export const deleteBook: AppRouteHandler<typeof routes.deleteBook> = async (c) => {
+  const { id } = c.req.valid('param');
+  await deleteBookRow(c.var.db, id);
+  await invalidatePopularity(c);
+  return c.json({ message: `Book ${id} has been deleted.` }, 200);
+};
