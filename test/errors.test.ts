@@ -10,7 +10,7 @@ describe('problem+json for every error', () => {
 
   it('known path, wrong method → 405 with Allow', async () => {
     const res = await call('PATCH', '/users/profile');
-    expect(res.headers.get('Allow')).toBe('DELETE, GET, HEAD, PUT');
+    expect(res.headers.get('Allow')).toBe('GET, HEAD, PUT');
     await expectProblem(res, 405, 'METHOD_NOT_ALLOWED');
     expect((await call('PUT', '/health')).headers.get('Allow')).toBe('GET, HEAD');
   });
@@ -144,5 +144,13 @@ describe('write rate limit', () => {
     await expectProblem(limited, 429, 'RATE_LIMITED');
     // Reads by the same user count against the per-IP read limit instead.
     await expectStatus(await call('GET', '/users/profile', { token: user.token }), 200);
+  });
+});
+
+describe('405 next to parameterised routes', () => {
+  it('offers only the static route’s methods at a static path', async () => {
+    const res = await call('POST', '/books/search');
+    expect(res.headers.get('Allow')).toBe('GET, HEAD');
+    await expectProblem(res, 405, 'METHOD_NOT_ALLOWED');
   });
 });

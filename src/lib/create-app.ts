@@ -65,17 +65,20 @@ const corsFromConfig = () => {
   });
 };
 
-/** Methods registered for each path pattern, to tell 405 from 404. */
+/**
+ * Methods served at `path`, to tell 405 from 404. A static route (`/books/search`) answers for its
+ * path alone, so the methods of a parameterised sibling (`/books/:id`) are not offered there.
+ */
 function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
-  const methods = new Set<string>();
-  for (const route of app.routes) {
-    if (route.method === 'ALL') continue;
-    const pattern = new RegExp(`^${route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
-    if (pattern.test(path)) methods.add(route.method);
-  }
+  const matching = app.routes.filter((route) => route.method !== 'ALL' && routePattern(route.path).test(path));
+  const exact = matching.filter((route) => !route.path.includes(':'));
+  const methods = new Set((exact.length ? exact : matching).map((route) => route.method));
   if (methods.has('GET')) methods.add('HEAD');
   return [...methods].sort();
 }
+
+const routePattern = (path: string) =>
+  new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
 
 function renderError(err: unknown, c: Context<AppEnv>): Response {
   const problem = toApiError(err);

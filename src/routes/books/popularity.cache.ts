@@ -9,7 +9,7 @@ import type { Book } from './books.queries';
  */
 export const POPULARITY_KEY = 'popularity:top50:v1';
 export const POPULARITY_MAX = 50;
-export const POPULARITY_TTL_SECONDS = 300;
+export const POPULARITY_TTL_SECONDS = 60; // KV minimum: bounds how long a put that raced an invalidation can serve a stale ranking
 
 export type Ranking = { book: Book; readers: number }[];
 
