@@ -1,0 +1,334 @@
+// `npm run bench`: throughput and latency of the main read paths, on the built Worker.
+//
+//   npm run bench                                   # 10,000 books, 50,000 loans, 5 s per endpoint
+//   npm run bench -- --books 1000 --loans 5000 --duration 3 --connections 10
+//
+// 1. Builds the Worker exactly as deployed (`wrangler deploy --dry-run --outdir <tmp>`).
+// 2. Serves that bundle on workerd through Miniflare's API (not `wrangler dev`), with its own
+//    temporary D1, KV and rate-limit bindings. The rate limiters get a limit of 1e9 per 60 s, so
+//    the binding is still called on every request (its cost is measured) but never says no.
+//    A second, trivial Worker answers `/__baseline` through the same Miniflare entry, as the
+//    floor (workerd + Miniflare routing + HTTP on loopback) every endpoint is compared with.
+// 3. Applies migrations/*.sql, seeds scale data with `npm run seed`'s generator, registers one
+//    member through the API and logs in.
+// 4. For each endpoint: 3 sampled requests (status, Server-Timing D1 cost, X-Cache), then
+//    autocannon on 127.0.0.1 for --duration seconds after a 1 s warm-up.
+// Prints a table and writes scripts/bench-results.json.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { hashPassword } from '../src/lib/password.ts';
+import { ADMIN_PASSWORD, MEMBER_PASSWORD, generateSeed, seedStatements, todayUtc } from './lib/seed-data.ts';
+import { ROOT, wrangler } from './lib/wrangler.ts';
+
+const { values } = parseArgs({
+  options: {
+    books: { type: 'string', default: '10000' },
+    loans: { type: 'string', default: '50000' },
+    members: { type: 'string', default: '20' },
+    duration: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '10' },
+    out: { type: 'string', default: join(ROOT, 'scripts', 'bench-results.json') },
+  },
+});
+
+class BenchError extends Error {}
+const fail = (message: string): never => {
+  throw new BenchError(message);
+};
+const num = (name: 'books' | 'loans' | 'members' | 'duration' | 'connections', min: number, max: number) => {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`bench: --${name} must be an integer from ${min} to ${max}`);
+    process.exit(1);
+  }
+  return n;
+};
+const BOOKS = num('books', 1, 200_000);
+const LOANS = num('loans', 0, 500_000);
+const MEMBERS = num('members', 1, 10_000);
+const DURATION = num('duration', 1, 60);
+const CONNECTIONS = num('connections', 1, 200);
+
+// The bench stops by itself: autocannon runs are bounded, and this is the backstop.
+const watchdog = setTimeout(() => {
+  console.error('bench: still running after 10 minutes; giving up');
+  void cleanUp().finally(() => process.exit(1));
+}, 10 * 60_000);
+watchdog.unref();
+
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const machine = { cpu, cores: os.availableParallelism(), memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.arch()}` };
+console.log(`Library API bench — ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, Node ${machine.node}, ${machine.platform}`);
+console.log(`data: ${BOOKS} books, ${LOANS} loans, ${MEMBERS} members; ${DURATION} s per endpoint, ${CONNECTIONS} connections, loopback only\n`);
+
+const workDir = mkdtempSync(join(os.tmpdir(), 'library-bench-'));
+let mf: Miniflare | undefined;
+const cleanUp = async () => {
+  await mf?.dispose().catch(() => {});
+  mf = undefined;
+  rmSync(workDir, { recursive: true, force: true });
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+}
+
+try {
+  // 1. Build.
+  const outDir = join(workDir, 'dist');
+  const build = wrangler(['deploy', '--dry-run', '--outdir', outDir, '--env', ''], { quiet: true });
+  if (build.status !== 0) fail(`wrangler deploy --dry-run failed:\n${build.stderr || build.stdout}`);
+  const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
+  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1] ?? fail('no compatibility_date in wrangler.toml');
+  const compatibilityFlags = [...(/^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+  console.log(`built the Worker with wrangler deploy --dry-run (${elapsed()})`);
+
+  // 2. Serve it.
+  const limiter = (namespace_id: string) => ({ namespace_id, simple: { limit: 1_000_000_000, period: 60 as const } });
+  const workerLogs = { total: 0, problems: [] as string[] };
+  mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: '127.0.0.1',
+      port: 0,
+      resourcePersistencePath: join(workDir, 'state'),
+      // The app logs one JSON line per request: count them, keep warnings and errors.
+      handleStructuredLogs: ({ level, message }) => {
+        workerLogs.total++;
+        if ((level === 'error' || level === 'warn' || /"level":"(warn|error)"/.test(message)) && workerLogs.problems.length < 20) {
+          workerLogs.problems.push(message.slice(0, 300));
+        }
+      },
+      workers: [
+        {
+          name: 'library-api',
+          scriptPath: join(outDir, 'index.js'),
+          modulesRoot: outDir, // module names relative to the bundle, not to the cwd
+          modules: true,
+          compatibilityDate,
+          compatibilityFlags,
+          bindings: { JWT_SECRET: randomBytes(48).toString('base64url'), CORS_ORIGINS: '' },
+          d1Databases: { DB: 'bench-db' },
+          kvNamespaces: { CACHE: 'bench-cache' },
+          ratelimits: {
+            LOGIN_LIMITER: limiter('1001'),
+            REGISTER_LIMITER: limiter('1002'),
+            WRITE_LIMITER: limiter('1003'),
+            READ_LIMITER: limiter('1004'),
+          },
+        },
+        {
+          name: 'baseline',
+          modules: true,
+          script: `export default { fetch() { return new Response('ok'); } };`,
+          compatibilityDate,
+          routes: ['*/__baseline'],
+        },
+      ],
+    }),
+  );
+  const base = await mf.ready;
+  const origin = base.origin;
+  console.log(`serving on ${origin} (workerd via Miniflare) (${elapsed()})`);
+
+  // 3. Schema and data.
+  const db = await mf.getD1Database('DB', 'library-api');
+  const migrationsDir = join(ROOT, 'migrations');
+  for (const file of readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort()) {
+    const statements = readFileSync(join(migrationsDir, file), 'utf8')
+      .split('--> statement-breakpoint')
+      .map((s) => s.trim())
+      .filter((s) => s.replace(/^--.*$/gm, '').trim() !== '');
+    await db.batch(statements.map((s) => db.prepare(s)));
+  }
+  const [memberHash, adminHash] = await Promise.all([hashPassword(MEMBER_PASSWORD), hashPassword(ADMIN_PASSWORD)]);
+  const data = generateSeed({ books: BOOKS, loans: LOANS, members: MEMBERS, memberHash, adminHash, today: todayUtc() });
+  const seedSql = [...seedStatements(data)];
+  for (let i = 0; i < seedSql.length; i += 25) {
+    await db.batch(seedSql.slice(i, i + 25).map((s) => db.prepare(s)));
+  }
+  const counts = await db
+    .prepare('SELECT (SELECT count(*) FROM books) AS books, (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM loan_books) AS loan_books')
+    .first<{ books: number; loans: number; loan_books: number }>();
+  console.log(`migrated and seeded: ${counts?.books} books, ${counts?.loans} loans, ${counts?.loan_books} loan_books rows (${elapsed()})`);
+
+  // One member of our own, through the API.
+  const json = { 'content-type': 'application/json' };
+  const member = { email: 'bench.member@library.example', password: 'bench-member-password' };
+  const registered = await fetch(`${origin}/users`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ first_name: 'Bench', last_name: 'Member', ...member }),
+  });
+  if (registered.status !== 201) fail(`POST /users answered ${registered.status}: ${await registered.text()}`);
+  const loginBody = JSON.stringify(member);
+  const login = await fetch(`${origin}/users/login`, { method: 'POST', headers: json, body: loginBody });
+  const token = ((await login.json()) as { token?: string }).token ?? fail(`POST /users/login answered ${login.status}`);
+  console.log(`registered and logged in ${member.email} (${elapsed()})\n`);
+
+  // 4. The endpoints.
+  interface Endpoint {
+    name: string;
+    method: 'GET' | 'POST';
+    path: string;
+    headers?: Record<string, string>;
+    body?: string;
+    note?: string;
+    warm?: boolean;
+  }
+  const bookId = Math.ceil(BOOKS / 2);
+  const endpoints: Endpoint[] = [
+    { name: 'baseline (trivial Worker)', method: 'GET', path: '/__baseline' },
+    { name: 'GET /health', method: 'GET', path: '/health' },
+    { name: 'GET /books', method: 'GET', path: '/books' },
+    { name: 'GET /books/{id}', method: 'GET', path: `/books/${bookId}` },
+    { name: 'GET /books/search?title=', method: 'GET', path: '/books/search?title=garden' },
+    { name: 'GET /books/popularity', method: 'GET', path: '/books/popularity', warm: true, note: 'KV hit (warmed)' },
+    { name: 'GET /users/profile', method: 'GET', path: '/users/profile', headers: { authorization: `Bearer ${token}` } },
+    { name: 'POST /users/login', method: 'POST', path: '/users/login', headers: json, body: loginBody, note: 'PBKDF2 100k' },
+  ];
+
+  interface Sample {
+    status: number;
+    round_trips: number | null;
+    rows_read: number | null;
+    rows_written: number | null;
+    d1_ms: number | null;
+    x_cache: string | null;
+  }
+  const timing = (header: string | null) => {
+    const entries = new Map<string, { desc?: string; dur?: number }>();
+    for (const part of (header ?? '').split(',')) {
+      const [name, ...params] = part.trim().split(';');
+      if (!name) continue;
+      const entry: { desc?: string; dur?: number } = {};
+      for (const param of params) {
+        const [key, raw = ''] = param.trim().split('=');
+        const value = raw.replace(/^"|"$/g, '');
+        if (key === 'desc') entry.desc = value;
+        if (key === 'dur') entry.dur = Number(value);
+      }
+      entries.set(name, entry);
+    }
+    const count = (name: string) => (entries.get(name)?.desc === undefined ? null : Number(entries.get(name)!.desc));
+    return { round_trips: count('d1_round_trips'), rows_read: count('d1_rows_read'), rows_written: count('d1_rows_written'), d1_ms: entries.get('d1')?.dur ?? null };
+  };
+  const request = (e: Endpoint) =>
+    fetch(`${origin}${e.path}`, { method: e.method, ...(e.headers ? { headers: e.headers } : {}), ...(e.body ? { body: e.body } : {}) });
+  const sample = async (e: Endpoint): Promise<Sample> => {
+    const res = await request(e);
+    await res.arrayBuffer();
+    return { status: res.status, ...timing(res.headers.get('server-timing')), x_cache: res.headers.get('x-cache') };
+  };
+
+  const results = [];
+  for (const e of endpoints) {
+    if (e.warm) await sample(e);
+    const samples = [await sample(e), await sample(e), await sample(e)];
+    const first = samples[0]!;
+    const stable = samples.every((s) => s.status === first.status && s.round_trips === first.round_trips && s.rows_read === first.rows_read);
+    const run = (duration: number) =>
+      autocannon({
+        url: `${origin}${e.path}`,
+        method: e.method,
+        ...(e.headers ? { headers: e.headers } : {}),
+        ...(e.body ? { body: e.body } : {}),
+        connections: CONNECTIONS,
+        duration,
+      });
+    await run(1); // warm-up, discarded
+    const r = await run(DURATION);
+    const statuses = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, v]) => [code, v.count ?? 0]));
+    results.push({
+      endpoint: e.name,
+      method: e.method,
+      path: e.path,
+      note: e.note ?? null,
+      requests: r.requests.total,
+      requests_per_s: Math.round(r.requests.average * 10) / 10,
+      latency_ms: { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max },
+      non_2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+      statuses,
+      sample: first,
+      samples_stable: stable,
+      samples: samples.map((s) => `${s.status}/${s.round_trips ?? '-'}rt/${s.rows_read ?? '-'}rows${s.x_cache ? `/${s.x_cache}` : ''}`),
+    });
+    console.log(`  ${e.name.padEnd(26)} ${String(Math.round(r.requests.average)).padStart(6)} req/s  (status ${first.status}, ${elapsed()})`);
+  }
+
+  // 5. Report.
+  const baseline = results[0]!.requests_per_s || 1;
+  const rows = results.map((r) => ({
+    ...r,
+    ratio_to_baseline: Math.round((r.requests_per_s / baseline) * 1000) / 1000,
+  }));
+  const cols = ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'vs base', 'D1 rt', 'rows read', 'non-2xx', 'sample', 'notes'];
+  const table = rows.map((r) => [
+    r.endpoint,
+    r.requests_per_s.toFixed(0),
+    String(r.latency_ms.p50),
+    String(r.latency_ms.p99),
+    `${r.ratio_to_baseline.toFixed(3)}x`,
+    r.sample.round_trips === null ? '-' : String(r.sample.round_trips),
+    r.sample.rows_read === null ? '-' : String(r.sample.rows_read),
+    r.non_2xx === 0 && r.errors === 0 ? '0' : `${r.non_2xx}${r.errors ? ` +${r.errors} err` : ''} ${JSON.stringify(r.statuses)}`,
+    `${r.sample.status}${r.sample.x_cache ? ` ${r.sample.x_cache}` : ''}`,
+    [r.note, r.samples_stable ? '' : `UNSTABLE samples: ${r.samples.join(' ')}`].filter(Boolean).join('; '),
+  ]);
+  const widths = cols.map((c, i) => Math.max(c.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 || i >= 7 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  console.log(`\n${line(cols)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${table.map(line).join('\n')}`);
+  console.log(
+    `\nreq/s = mean over ${DURATION} s with ${CONNECTIONS} connections (autocannon in this Node process shares the ${machine.cores} cores with workerd);` +
+      `\nvs base = req/s relative to the trivial Worker; D1 rt / rows read = Server-Timing of a sampled response (3 samples, checked equal).`,
+  );
+  if (workerLogs.problems.length > 0) console.log(`\nWorker warnings/errors (first ${workerLogs.problems.length}):\n${workerLogs.problems.join('\n')}`);
+
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    commit = null;
+  }
+  writeFileSync(
+    values.out!,
+    `${JSON.stringify(
+      {
+        generated_at: new Date().toISOString(),
+        commit,
+        machine,
+        options: { books: BOOKS, loans: LOANS, members: MEMBERS, duration_s: DURATION, connections: CONNECTIONS },
+        setup: {
+          runtime: `workerd via miniflare ${readMiniflareVersion()}, bundle from wrangler deploy --dry-run`,
+          rate_limits: 'every limiter at 1e9 per 60 s (the binding is still called on each request)',
+          baseline: 'a second, trivial Worker (return new Response("ok")) routed at /__baseline by the same Miniflare',
+          seeded: counts,
+        },
+        results: rows,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`\nwrote ${values.out} — total ${elapsed()}`);
+} catch (error) {
+  console.error(error instanceof BenchError ? `bench: ${error.message}` : error);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
+
+function readMiniflareVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'miniflare', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
