@@ -1,6 +1,7 @@
 import type { Database } from './db/client';
 import type { D1Stats } from './db/instrument';
 import type { ApiError } from './lib/problem';
+import type { TokenClaims } from './lib/token';
 import type { AuthUser } from './middleware/auth';
 
 export interface Bindings {
@@ -20,8 +21,8 @@ export interface Variables {
   requestId: string;
   db: Database;
   d1Stats: D1Stats;
-  /** The verified bearer token's subject, set before rate limiting; the stored user is loaded by `requireUser`. */
-  tokenSubject?: number;
+  /** The verified bearer token's claims, set before rate limiting; the stored user is loaded later. */
+  token?: TokenClaims;
   /** Why the bearer token was rejected; thrown only by routes that need a caller. */
   authError?: ApiError;
   /** Set by `requireUser` (always) and `optionalUser` (when a token is sent). */

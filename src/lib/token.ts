@@ -26,8 +26,15 @@ export async function issueToken(userId: number, role: Role, secret: string): Pr
   return sign({ sub: String(userId), role, iat: now, exp: now + TOKEN_TTL_SECONDS }, secret, ALG);
 }
 
-/** Verifies signature, algorithm and expiry and returns the user id; throws a 401 ApiError otherwise. */
-export async function verifyToken(token: string, secret: string): Promise<number> {
+export interface TokenClaims {
+  /** The user id (`sub`). */
+  id: number;
+  /** The role claimed when the token was issued: a hint only; the stored role is what counts. */
+  role: Role;
+}
+
+/** Verifies signature, algorithm and expiry; throws a 401 ApiError otherwise. */
+export async function verifyToken(token: string, secret: string): Promise<TokenClaims> {
   let payload: Record<string, unknown>;
   try {
     payload = await verify(token, secret, ALG);
@@ -38,5 +45,5 @@ export async function verifyToken(token: string, secret: string): Promise<number
   // hono/jwt checks `exp` only when present: ours always carry it, so its absence means a forgery.
   const subject = typeof payload.sub === 'string' && /^[1-9]\d{0,15}$/.test(payload.sub) ? Number(payload.sub) : NaN;
   if (typeof payload.exp !== 'number' || !Number.isSafeInteger(subject)) throw unauthenticated('The token is invalid.');
-  return subject;
+  return { id: subject, role: payload.role === 'admin' ? 'admin' : 'member' };
 }

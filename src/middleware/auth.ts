@@ -1,11 +1,12 @@
 import { eq } from 'drizzle-orm';
+import type { BatchItem, BatchResponse } from 'drizzle-orm/batch';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { users, type Role } from '../db/schema';
-import { publicUserColumns, type PublicUser } from '../routes/users/users.queries';
 import type { AppEnv } from '../env';
 import { type ApiError, forbidden, unauthenticated } from '../lib/problem';
-import { requireSecret, verifyToken } from '../lib/token';
+import { requireSecret, type TokenClaims, verifyToken } from '../lib/token';
+import { publicUserColumns, type PublicUser } from '../routes/users/users.queries';
 
 /** The caller as stored now (public columns): the role that counts is this one, not the token's claim. */
 export type AuthUser = PublicUser;
@@ -14,8 +15,8 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
 /**
  * Verifies a bearer token when one is sent (no database access), so the rate limiter can key
- * authenticated writes by user. It never rejects: routes that need a caller use `requireUser`,
- * which rethrows what went wrong here.
+ * authenticated writes by user. It never rejects: routes that need a caller do, with what went
+ * wrong here.
  */
 export const readBearer = () =>
   createMiddleware<AppEnv>(async function readBearer(c, next) {
@@ -24,7 +25,7 @@ export const readBearer = () =>
       try {
         const match = BEARER.exec(header.trim());
         if (!match) throw unauthenticated('The Authorization header must be `Bearer <token>`.');
-        c.set('tokenSubject', await verifyToken(match[1]!, requireSecret(c.env.JWT_SECRET)));
+        c.set('token', await verifyToken(match[1]!, requireSecret(c.env.JWT_SECRET)));
       } catch (err) {
         c.set('authError', err as ApiError);
       }
@@ -32,27 +33,77 @@ export const readBearer = () =>
     await next();
   });
 
-/** The stored user behind the request's token; null without a token; throws 401 for a bad one. */
-export async function loadCaller(c: Context<AppEnv>): Promise<AuthUser | null> {
+/** The verified token, or null when none was sent; throws the 401 (or 503) a bad one earned. */
+function tokenOf(c: Context<AppEnv>): TokenClaims | null {
   const authError = c.get('authError');
   if (authError) throw authError;
-  const id = c.get('tokenSubject');
-  if (id === undefined) return null;
-  const [row] = await c.var.db.select(publicUserColumns).from(users).where(eq(users.id, id));
-  // Tokens are not revoked when an account goes; this lookup is what makes them worthless.
+  return c.get('token') ?? null;
+}
+
+function callerToken(c: Context<AppEnv>): TokenClaims {
+  const token = tokenOf(c);
+  if (token) return token;
+  requireSecret(c.env.JWT_SECRET); // an unconfigured server says so before asking for a token
+  throw unauthenticated('Missing bearer token.');
+}
+
+const callerQuery = (c: Context<AppEnv>, id: number) => c.var.db.select(publicUserColumns).from(users).where(eq(users.id, id));
+
+/** Tokens are not revoked when an account goes or changes role: checking the stored row is what does that. */
+function checkCaller(row: AuthUser | undefined, role: Role | undefined): AuthUser {
   if (!row) throw unauthenticated('The token belongs to an account that no longer exists.');
+  if (role && row.role !== role) throw forbidden(`This requires the ${role} role.`);
   return row;
 }
 
-/** Requires a valid token of an existing user (401 otherwise) and, with `role`, that stored role (403). */
+/** The stored user behind the request's token; null without a token; throws 401 for a bad one. */
+export async function loadCaller(c: Context<AppEnv>): Promise<AuthUser | null> {
+  const token = tokenOf(c);
+  if (!token) return null;
+  const [row] = await callerQuery(c, token.id);
+  return checkCaller(row, undefined);
+}
+
+/**
+ * Requires a valid token of an existing user (401 otherwise) and, with `role`, that stored role
+ * (403); sets `c.var.user`. Costs one D1 round trip before the handler: used by writes, whose
+ * statements must not run for a caller who turns out not to be allowed.
+ */
 export const requireUser = (role?: Role) =>
   createMiddleware<AppEnv>(async function requireUser(c, next) {
-    const caller = await loadCaller(c);
-    if (!caller) {
-      requireSecret(c.env.JWT_SECRET); // an unconfigured server says so before asking for a token
-      throw unauthenticated('Missing bearer token.');
-    }
-    if (role && caller.role !== role) throw forbidden(`This requires the ${role} role.`);
-    c.set('user', caller);
+    const [row] = await callerQuery(c, callerToken(c).id);
+    c.set('user', checkCaller(row, role));
     await next();
   });
+
+/** For reads that `batchAsCaller` authorises inside the handler's own batch: checks the token only. */
+export const requireToken = () =>
+  createMiddleware<AppEnv>(async function requireToken(c, next) {
+    callerToken(c);
+    await next();
+  });
+
+/**
+ * Authenticated reads in ONE D1 round trip: the caller lookup rides in the same batch as the
+ * handler's queries, which `build` makes for the caller as the token describes them. The stored
+ * row then decides: 401 when the account is gone, 403 when `role` is required and missing, and a
+ * second batch, built for the stored role, when the token's role claim is out of date (rare).
+ * Only for reads: a refused caller's queries have run, but their results are dropped.
+ */
+export async function batchAsCaller<T extends readonly BatchItem<'sqlite'>[]>(
+  c: Context<AppEnv>,
+  build: (caller: TokenClaims) => readonly [...T],
+  role?: Role,
+): Promise<[AuthUser, BatchResponse<T>]> {
+  let assumed = callerToken(c);
+  for (;;) {
+    const [[row], ...results] = (await c.var.db.batch([callerQuery(c, assumed.id), ...build(assumed)])) as unknown as [
+      AuthUser[],
+      ...BatchResponse<T>,
+    ];
+    const caller = checkCaller(row, role);
+    c.set('user', caller);
+    if (caller.role === assumed.role) return [caller, results as unknown as BatchResponse<T>];
+    assumed = { id: caller.id, role: caller.role };
+  }
+}

@@ -22,7 +22,7 @@ function classify(method: string, path: string, subject: number | undefined, ip:
 export const rateLimit = () =>
   createMiddleware<AppEnv>(async function rateLimit(c, next) {
     const ip = c.req.header('CF-Connecting-IP') ?? 'unknown';
-    const [name, key] = classify(c.req.method, c.req.path, c.get('tokenSubject'), ip);
+    const [name, key] = classify(c.req.method, c.req.path, c.get('token')?.id, ip);
     const limiter: Bindings[LimiterName] | undefined = c.env[name];
     let allowed = true;
     try {

@@ -6,7 +6,7 @@ import { hashPassword, needsRehash, verifyPassword } from '../../lib/password';
 import { ApiError, forbidden, notFound } from '../../lib/problem';
 import { issueToken, requireSecret, TOKEN_TTL_SECONDS } from '../../lib/token';
 import type { AppRouteHandler } from '../../lib/types';
-import { loadCaller } from '../../middleware/auth';
+import { batchAsCaller, loadCaller } from '../../middleware/auth';
 import type { Database } from '../../db/client';
 import { deleteUser as deleteUserRow, emailTaken, findLoginUser, publicUserColumns, type PublicUser, userCount } from './users.queries';
 import type * as routes from './users.routes';
@@ -76,15 +76,17 @@ export const listUsers: AppRouteHandler<typeof routes.listUsers> = async (c) => 
   const query = c.req.valid('query');
   const { limit, offset } = pageWindow(query);
   const db = c.var.db;
-  const [rows, [count]] = await db.batch([
-    db.select(publicUserColumns).from(users).orderBy(asc(users.id)).limit(limit).offset(offset),
-    userCount(db),
-  ]);
+  const [, [rows, [count]]] = await batchAsCaller(
+    c,
+    () => [db.select(publicUserColumns).from(users).orderBy(asc(users.id)).limit(limit).offset(offset), userCount(db)] as const,
+    'admin',
+  );
   return c.json(toPage(c, rows, count?.value ?? 0, query), 200);
 };
 
 export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
-  const [row] = await c.var.db.select(publicUserColumns).from(users).where(eq(users.id, c.req.valid('param').id));
+  const { id } = c.req.valid('param');
+  const [, [[row]]] = await batchAsCaller(c, () => [c.var.db.select(publicUserColumns).from(users).where(eq(users.id, id))] as const, 'admin');
   if (!row) throw notFound('User');
   return c.json(row, 200);
 };

@@ -2,12 +2,14 @@ import { createRoute } from '@hono/zod-openapi';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems } from '../../lib/openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { pageQuery } from '../../lib/paging';
-import { requireUser } from '../../middleware/auth';
+import { requireToken, requireUser } from '../../middleware/auth';
 import { adminUpdateBody, loginBody, profileUpdateBody, registerBody, tokenSchema, userPageSchema, userSchema } from './users.schemas';
 
 const tags = ['Users'];
 const member = requireUser();
 const admin = requireUser('admin');
+/** Admin reads check the role inside their own batch (one D1 round trip): see batchAsCaller. */
+const adminRead = requireToken();
 
 export const register = createRoute({
   method: 'post',
@@ -76,7 +78,7 @@ export const listUsers = createRoute({
   tags,
   summary: 'List users (admin)',
   security: bearer,
-  middleware: [admin] as const,
+  middleware: [adminRead] as const,
   request: { query: pageQuery },
   responses: { 200: json(userPageSchema, 'A page of users, by id'), ...problems([...AUTH_PROBLEMS, 400, 403]) },
 });
@@ -87,7 +89,7 @@ export const getUser = createRoute({
   tags,
   summary: 'Read a user (admin)',
   security: bearer,
-  middleware: [admin] as const,
+  middleware: [adminRead] as const,
   request: { params: idParams },
   responses: { 200: json(userSchema, 'The user'), ...problems([...AUTH_PROBLEMS, 400, 403, 404]) },
 });
