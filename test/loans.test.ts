@@ -537,26 +537,40 @@ describe('popularity cache', () => {
 });
 
 describe('cost', () => {
-  it('answers every loan endpoint in two D1 round trips: the caller, then one batch', async () => {
+  it('answers reads in one D1 round trip (caller lookup inside the batch), writes in two', async () => {
     const [member, admin] = [await makeUser(), await makeAdmin()];
     const [first, second] = [await seedBook(), await seedBook()];
     const created = await checkout(member, { book_ids: [first] });
     const { id } = await created.clone().json<{ id: number }>();
-    const responses: [string, Response][] = [
-      ['POST /loans', created],
-      ['GET /loans', await listLoans(admin)],
-      ['GET /loans?status', await listLoans(member, '?status=active')],
-      ['GET /loans/{id}', await getLoan(member, id)],
-      ['add-book', await bookAction(member, id, 'add-book', second)],
-      ['remove-book', await bookAction(member, id, 'remove-book', second)],
-      ['renew', await loanAction(member, id, 'renew')],
-      ['return', await loanAction(member, id, 'return')],
-      ['conflict', await loanAction(member, id, 'return')],
-      ['DELETE', await call('DELETE', `/loans/${id}`, { token: admin.token })],
+    const responses: [string, Response, number][] = [
+      ['POST /loans', created, 2],
+      ['GET /loans', await listLoans(admin), 1],
+      ['GET /loans?status', await listLoans(member, '?status=active'), 1],
+      ['GET /loans/{id}', await getLoan(member, id), 1],
+      ['GET /loans/{id} of another member', await getLoan(await makeUser(), id), 1],
+      ['add-book', await bookAction(member, id, 'add-book', second), 2],
+      ['remove-book', await bookAction(member, id, 'remove-book', second), 2],
+      ['renew', await loanAction(member, id, 'renew'), 2],
+      ['return', await loanAction(member, id, 'return'), 2],
+      ['conflict', await loanAction(member, id, 'return'), 2],
+      ['DELETE', await call('DELETE', `/loans/${id}`, { token: admin.token }), 2],
     ];
-    for (const [name, res] of responses) {
-      expect(res.headers.get('Server-Timing'), name).toContain('d1_round_trips;desc="2"');
+    for (const [name, res, trips] of responses) {
+      expect(res.headers.get('Server-Timing'), name).toContain(`d1_round_trips;desc="${trips}"`);
     }
+  });
+
+  it('reads with a stale role claim are answered for the stored role, in a second round trip', async () => {
+    const [promoted, other, admin] = [await makeUser(), await makeUser(), await makeAdmin()];
+    await expectStatus(await checkout(other, {}), 201);
+    await env.DB.prepare("UPDATE users SET role = 'admin' WHERE id = ?").bind(promoted.id).run();
+    const asAdmin = await listLoans(promoted, `?user_id=${other.id}`);
+    expect(asAdmin.headers.get('Server-Timing')).toContain('d1_round_trips;desc="2"');
+    expect((await expectStatus(asAdmin, 200)).total).toBe(1);
+
+    await env.DB.prepare("UPDATE users SET role = 'member' WHERE id = ?").bind(admin.id).run();
+    await expectProblem(await listLoans(admin, `?user_id=${other.id}`), 403, 'FORBIDDEN');
+    expect((await expectStatus(await listLoans(admin), 200)).total).toBe(0);
   });
 });
 

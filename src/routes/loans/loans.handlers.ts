@@ -2,6 +2,7 @@ import { today } from '../../lib/fields';
 import { pageWindow, toPage } from '../../lib/paging';
 import { forbidden } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
+import { batchAsCaller } from '../../middleware/auth';
 import { toBook } from '../books/books.queries';
 import { invalidatePopularity } from '../books/popularity.cache';
 import { addDays, LOAN_PERIOD_DAYS, loanStatus } from './loan-dates';
@@ -34,21 +35,30 @@ export const createLoan: AppRouteHandler<typeof routes.createLoan> = async (c) =
 
 export const listLoans: AppRouteHandler<typeof routes.listLoans> = async (c) => {
   const { status, user_id, ...paging } = c.req.valid('query');
-  const caller = c.var.user;
+  const day = today();
+  // Members are always filtered to themselves; admins only when they ask.
+  const [caller, results] = await batchAsCaller(c, (viewer) =>
+    queries.listLoanQueries(c.var.db, { userId: viewer.role === 'admin' ? user_id : viewer.id, status }, day, pageWindow(paging)),
+  );
   if (caller.role !== 'admin' && user_id !== undefined && user_id !== caller.id) {
     throw forbidden('Members can list only their own loans.');
   }
-  // Members are always filtered to themselves; admins only when they ask.
-  const userId = caller.role === 'admin' ? user_id : caller.id;
-  const day = today();
-  const { loans, total } = await queries.listLoans(c.var.db, { userId, status }, day, pageWindow(paging));
-  const items = loans.map((loan) => toLoan(loan, day));
-  return c.json(toPage(c, items, total, paging), 200);
+  const { loans, total } = queries.listedLoans(results);
+  return c.json(
+    toPage(
+      c,
+      loans.map((loan) => toLoan(loan, day)),
+      total,
+      paging,
+    ),
+    200,
+  );
 };
 
 export const getLoan: AppRouteHandler<typeof routes.getLoan> = async (c) => {
-  const result = await queries.findLoan(c.var.db, c.var.user, c.req.valid('param').id);
-  return c.json(toLoan(result, today()), 200);
+  const { id } = c.req.valid('param');
+  const [, results] = await batchAsCaller(c, (viewer) => queries.findLoanQueries(c.var.db, viewer, id));
+  return c.json(toLoan(queries.foundLoan(results), today()), 200);
 };
 
 export const addBook: AppRouteHandler<typeof routes.addBook> = async (c) => {

@@ -247,8 +247,10 @@ export async function deleteLoan(db: Database, id: number): Promise<void> {
   if (!deleted.length) throw loanNotFound();
 }
 
-export async function findLoan(db: Database, viewer: Viewer, id: number): Promise<LoanWithBooks> {
-  const [[loan], loanBooksNow] = await db.batch([selectLoan(db, viewer, id), selectBooksOf(db, id)]);
+/** One loan and its books, as a viewer may see it; run inside the caller's batch (batchAsCaller). */
+export const findLoanQueries = (db: Database, viewer: Viewer, id: number) => [selectLoan(db, viewer, id), selectBooksOf(db, id)] as const;
+
+export function foundLoan([[loan], loanBooksNow]: [LoanRow[], (BookRecord & { loan_id: number })[]]): LoanWithBooks {
   if (!loan) throw loanNotFound();
   return { loan, books: loanBooksNow.map(withoutLoanId) };
 }
@@ -285,21 +287,21 @@ function loanTotal(db: Database, filters: LoanFilters, where: SQL | undefined) {
   return db.select({ value: count() }).from(loans).where(where);
 }
 
-/** One page of loans (by id) with their books and the total, in one round trip. */
-export async function listLoans(
-  db: Database,
-  filters: LoanFilters,
-  today: string,
-  { limit, offset }: { limit: number; offset: number },
-): Promise<{ loans: LoanWithBooks[]; total: number }> {
+/** One page of loans (by id), their books and the total: three statements for one batch. */
+export function listLoanQueries(db: Database, filters: LoanFilters, today: string, { limit, offset }: { limit: number; offset: number }) {
   const where = loanFilter(filters, today);
   const pageIds = db.select({ id: loans.id }).from(loans).where(where).orderBy(asc(loans.id)).limit(limit).offset(offset);
-  const [rows, pageBooks, [total]] = await db.batch([
+  return [
     db.select(loanColumns).from(loans).where(where).orderBy(asc(loans.id)).limit(limit).offset(offset),
     selectBooksOf(db, pageIds),
     loanTotal(db, filters, where),
-  ]);
+  ] as const;
+}
 
+export function listedLoans([rows, pageBooks, [total]]: [LoanRow[], (BookRecord & { loan_id: number })[], { value: number }[]]): {
+  loans: LoanWithBooks[];
+  total: number;
+} {
   const booksByLoan = new Map<number, BookRecord[]>();
   for (const row of pageBooks) {
     const held = booksByLoan.get(row.loan_id) ?? [];

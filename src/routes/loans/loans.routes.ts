@@ -1,12 +1,14 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, problems } from '../../lib/openapi';
-import { requireUser } from '../../middleware/auth';
+import { requireToken, requireUser } from '../../middleware/auth';
 import { checkoutBody, listLoansQuery, loanBookParams, loanBooksChangeSchema, loanPageSchema, loanSchema } from './loans.schemas';
 
 const tags = ['Loans'];
 const member = requireUser();
 const admin = requireUser('admin');
+/** Reads authorise the caller inside their own batch (one D1 round trip): see batchAsCaller. */
+const memberRead = requireToken();
 
 const PRIVACY = 'Members reach only their own loans; another member’s loan answers 404, as if it did not exist.';
 
@@ -39,7 +41,7 @@ export const listLoans = createRoute({
     'A page of loans by id, each with its books. Members see their own loans; naming another `user_id` is 403. ' +
     'Admins see every loan, or one borrower’s with `user_id`. `status` filters by the derived status.',
   security: bearer,
-  middleware: [member] as const,
+  middleware: [memberRead] as const,
   request: { query: listLoansQuery },
   responses: { 200: json(loanPageSchema, 'A page of loans, by id'), ...problems([...AUTH_PROBLEMS, 400, 403]) },
 });
@@ -51,7 +53,7 @@ export const getLoan = createRoute({
   summary: 'Read a loan',
   description: PRIVACY,
   security: bearer,
-  middleware: [member] as const,
+  middleware: [memberRead] as const,
   request: { params: idParams },
   responses: { 200: json(loanSchema, 'The loan'), ...problems([...AUTH_PROBLEMS, 400, 404]) },
 });
