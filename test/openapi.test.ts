@@ -1,3 +1,5 @@
+import { Validator } from '@cfworker/json-schema';
+import openApi31Schema from '@seriousme/openapi-schema-validator/schemas/v3.1/schema.json';
 import { exports } from 'cloudflare:workers';
 import { hc } from 'hono/client';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +19,19 @@ describe('GET /openapi.json', () => {
     expect(doc.info.title).toBe('Library API');
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.components.schemas.Problem.properties.code.enum).toContain('VALIDATION_FAILED');
+  });
+
+  it('validates against the official OpenAPI 3.1 schema', async () => {
+    const doc = await expectStatus(await call('GET', '/openapi.json'), 200);
+    // @cfworker/json-schema runs inside workerd (no code generation), unlike Ajv.
+    const validator = new Validator(openApi31Schema as object, '2020-12', false);
+    const result = validator.validate(doc);
+    expect(result.errors.slice(0, 5)).toEqual([]);
+    expect(result.valid).toBe(true);
+    // The validator does reject a broken document: a response without its description.
+    const broken = structuredClone(doc);
+    delete broken.paths['/health'].get.responses['200'].description;
+    expect(validator.validate(broken).valid).toBe(false);
   });
 
   it('documents every registered route, its parameters, responses and security', async () => {
