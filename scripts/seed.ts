@@ -8,12 +8,12 @@
 // It REPLACES all users, books and loans of the local database with the demo set (explicit ids,
 // a seeded random generator), so running it twice gives the same rows. The demo password hashes
 // already stored are reused when they still match, so a re-run leaves even those unchanged.
-import { pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hashPassword, needsRehash } from '../src/lib/password.ts';
+import { hashPassword, needsRehash, verifyPassword } from '../src/lib/password.ts';
+import { POPULARITY_KEY } from '../src/routes/books/popularity.cache.ts';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -25,8 +25,6 @@ import {
 } from './lib/seed-data.ts';
 import { d1Query, wrangler } from './lib/wrangler.ts';
 
-/** The popularity ranking's KV key (src/routes/books/popularity.cache.ts): stale after a reseed. */
-const POPULARITY_KEY = 'popularity:top50:v1';
 
 const { values } = parseArgs({
   options: {
@@ -67,18 +65,9 @@ const stored = new Map(
     target,
   ).map((row) => [row.email, row.password_hash]),
 );
-// verifyPassword (src/lib/password.ts) needs crypto.subtle.timingSafeEqual, a Workers extension
-// Node lacks, so the stored `pbkdf2-sha256$<iterations>$<salt>$<hash>` is checked with node:crypto.
-function matches(password: string, stored: string): boolean {
-  const [, iterations, salt, hash] = stored.split('$');
-  if (!salt || !hash || needsRehash(stored)) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const actual = pbkdf2Sync(password, Buffer.from(salt, 'base64'), Number(iterations), expected.length, 'sha256');
-  return expected.length === 32 && timingSafeEqual(actual, expected);
-}
 async function hashFor(email: string, password: string): Promise<string> {
   const existing = stored.get(email);
-  return existing && matches(password, existing) ? existing : hashPassword(password);
+  return existing && !needsRehash(existing) && (await verifyPassword(password, existing)) ? existing : hashPassword(password);
 }
 const adminHash = await hashFor(ADMIN_EMAIL, ADMIN_PASSWORD);
 const memberHash = await hashFor(memberEmail, MEMBER_PASSWORD);

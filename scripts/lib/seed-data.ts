@@ -50,6 +50,7 @@ export function mulberry32(seed: number): Random {
 
 const int = (rnd: Random, min: number, max: number) => min + Math.floor(rnd() * (max - min + 1));
 const pick = <T>(rnd: Random, list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
+const withArticle = (phrase: string) => `${/^[AEIOU]/.test(phrase) ? "An" : "A"} ${phrase}`;
 
 function weighted<T>(rnd: Random, entries: readonly (readonly [T, number])[]): T {
   const total = entries.reduce((sum, [, w]) => sum + w, 0);
@@ -235,7 +236,7 @@ function makeTitle(rnd: Random, genre: string): string {
       [() => `A Short History of ${pick(rnd, SUBJECTS)}`, 3],
       [() => `The ${pick(rnd, NOUNS)} and the ${pick(rnd, NOUNS)}: ${pick(rnd, SUBJECTS)} in ${pick(rnd, PLACES)}`, 2],
       [() => `On ${pick(rnd, SUBJECTS)}`, 1],
-      [() => `${pick(rnd, SUBJECTS)}: A ${pick(rnd, ADJECTIVES)} Life`, 2],
+      [() => `${pick(rnd, SUBJECTS)}: ${withArticle(`${pick(rnd, ADJECTIVES)} Life`)}`, 2],
       [() => `The ${pick(rnd, ADJECTIVES)} ${pick(rnd, NOUNS)}: Notes on ${pick(rnd, SUBJECTS)}`, 3],
       [() => `Letters from ${pick(rnd, PLACES)}`, 1],
     ] as const)();
@@ -243,7 +244,7 @@ function makeTitle(rnd: Random, genre: string): string {
   return weighted(rnd, [
     [() => `The ${pick(rnd, ADJECTIVES)} ${pick(rnd, NOUNS)}`, 5],
     [() => `The ${pick(rnd, NOUNS)} of ${pick(rnd, PLACES)}`, 3],
-    [() => `A ${pick(rnd, NOUNS)} at ${pick(rnd, TIMES)}`, 2],
+    [() => withArticle(`${pick(rnd, NOUNS)} at ${pick(rnd, TIMES)}`), 2],
     [() => `The ${pick(rnd, NOUNS)}'s ${pick(rnd, NOUNS)}`, 3],
     [() => `${pick(rnd, ADJECTIVES)} ${pick(rnd, NOUNS)}s`, 2],
     [() => `The ${pick(rnd, ADJECTIVES)} ${pick(rnd, NOUNS)} of ${pick(rnd, PLACES)}`, 4],

@@ -50,7 +50,11 @@ function parse(stored: string): ParsedHash | null {
 
 function equalInConstantTime(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
-  return crypto.subtle.timingSafeEqual(a as BufferSource, b as BufferSource);
+  // Workers provide timingSafeEqual; on Node (scripts) an XOR fold gives the same guarantee.
+  if ('timingSafeEqual' in crypto.subtle) return crypto.subtle.timingSafeEqual(a as BufferSource, b as BufferSource);
+  let difference = 0;
+  for (let i = 0; i < a.byteLength; i++) difference |= a[i]! ^ b[i]!;
+  return difference === 0;
 }
 
 const DUMMY_SALT = new Uint8Array(SALT_BYTES);

@@ -1,8 +1,11 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../../env';
 import { pageWindow, toPage } from '../../lib/paging';
 import { notFound } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
 import { bookCount, bookPage, deleteBook as deleteBookRow, findBook, insertBook, mostRead, toBook, updateBook } from './books.queries';
 import type * as routes from './books.routes';
+import type { BookChanges } from './books.schemas';
 import { searchBooks as searchQueries } from './books.search';
 import { invalidatePopularity, POPULARITY_MAX, readRanking, storeRanking } from './popularity.cache';
 
@@ -45,19 +48,19 @@ export const getBook: AppRouteHandler<typeof routes.getBook> = async (c) => {
   return c.json(toBook(row), 200);
 };
 
-export const replaceBook: AppRouteHandler<typeof routes.replaceBook> = async (c) => {
-  const row = await updateBook(c.var.db, c.req.valid('param').id, c.req.valid('json'));
+/** PUT (every field) and PATCH (some) differ only in what validation demanded of the body. */
+async function changeBook(c: Context<AppEnv>, id: number, changes: BookChanges) {
+  const row = await updateBook(c.var.db, id, changes);
   if (!row) throw notFound('Book');
   await invalidatePopularity(c);
-  return c.json(toBook(row), 200);
-};
+  return toBook(row);
+}
 
-export const patchBook: AppRouteHandler<typeof routes.patchBook> = async (c) => {
-  const row = await updateBook(c.var.db, c.req.valid('param').id, c.req.valid('json'));
-  if (!row) throw notFound('Book');
-  await invalidatePopularity(c);
-  return c.json(toBook(row), 200);
-};
+export const replaceBook: AppRouteHandler<typeof routes.replaceBook> = async (c) =>
+  c.json(await changeBook(c, c.req.valid('param').id, c.req.valid('json')), 200);
+
+export const patchBook: AppRouteHandler<typeof routes.patchBook> = async (c) =>
+  c.json(await changeBook(c, c.req.valid('param').id, c.req.valid('json')), 200);
 
 export const deleteBook: AppRouteHandler<typeof routes.deleteBook> = async (c) => {
   const { id } = c.req.valid('param');
