@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app';
-import { call, expectProblem, expectStatus, makeUser } from './helpers';
+import { call, expectProblem, expectStatus, makeAdmin, makeUser } from './helpers';
 
 describe('problem+json for every error', () => {
   it('unknown route → 404', async () => {
@@ -152,5 +152,70 @@ describe('405 next to parameterised routes', () => {
     const res = await call('POST', '/books/search');
     expect(res.headers.get('Allow')).toBe('GET, HEAD');
     await expectProblem(res, 405, 'METHOD_NOT_ALLOWED');
+  });
+});
+
+describe('regressions from the contract review', () => {
+  it.each(['toString', 'valueOf', 'hasOwnProperty', 'constructor', '__proto__'])(
+    'an unknown field named %s is a 400, not a 500',
+    async (field) => {
+      const body = `{"email":"a@example.org","password":"whatever1","${field}":1}`;
+      const problem = await expectProblem(await call('POST', '/users/login', { body }), 400, 'VALIDATION_FAILED');
+      expect(problem.errors[field]).toEqual(['Unknown field.']);
+    },
+  );
+
+  it.each([
+    ['GET', '/users/login', 'POST'],
+    ['PUT', '/users/login', 'POST'],
+    ['DELETE', '/users/profile', 'GET, HEAD, PUT'],
+    ['PUT', '/books/search', 'GET, HEAD'],
+    ['DELETE', '/books/popularity', 'GET, HEAD'],
+  ])('%s %s is 405 (Allow: %s), not a request for an id', async (method, path, allow) => {
+    const user = await makeUser();
+    const res = await call(method, path, { token: user.token });
+    expect(res.headers.get('Allow')).toBe(allow);
+    await expectProblem(res, 405, 'METHOD_NOT_ALLOWED');
+  });
+
+  it('a trailing slash is an unknown route, not a self-contradicting 405', async () => {
+    await expectProblem(await call('GET', '/books/'), 404, 'NOT_FOUND');
+    await expectProblem(await call('GET', '/health/'), 404, 'NOT_FOUND');
+  });
+
+  it('an empty JSON body reads as {}', async () => {
+    const user = await makeUser();
+    const headers = { 'Content-Type': 'application/json', 'Content-Length': '0' };
+    const problem = await expectProblem(await call('POST', '/users/login', { headers, body: '' }), 400, 'VALIDATION_FAILED');
+    expect(Object.keys(problem.errors).sort()).toEqual(['email', 'password']);
+    await expectStatus(await call('PUT', '/users/profile', { token: user.token, headers, body: '' }), 200);
+  });
+
+  it('a write that takes no body refuses fields in one', async () => {
+    const user = await makeUser();
+    const problem = await expectProblem(await call('DELETE', '/users', { token: user.token, body: { force: true } }), 400, 'VALIDATION_FAILED');
+    expect(problem.errors.force).toEqual(['Unknown field.']);
+    await expectStatus(await call('DELETE', '/users', { token: user.token, body: {} }), 200);
+  });
+
+  it('accepts the Bearer scheme in any case', async () => {
+    const user = await makeUser();
+    await expectStatus(await call('GET', '/users/profile', { headers: { Authorization: `bearer ${user.token}` } }), 200);
+  });
+
+  it('accepts any page a client can name; past the end is an empty page', async () => {
+    const admin = await makeAdmin();
+    const page = await expectStatus(await call('GET', '/users?page=1000001', { token: admin.token }), 200);
+    expect(page).toMatchObject({ items: [], page: 1000001, has_next: false });
+    await expectProblem(await call('GET', '/users?page=0007', { token: admin.token }), 400, 'VALIDATION_FAILED');
+  });
+
+  it.each(['\u202Egnp.exe', 'line\u2028break'])('rejects disguising characters in text fields (%j)', async (name) => {
+    const problem = await expectProblem(
+      await call('POST', '/users', { body: { first_name: name, last_name: 'X', email: 'bidi@example.org', password: 'whatever1' } }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expect(problem.errors).toHaveProperty('first_name');
   });
 });

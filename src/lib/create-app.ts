@@ -1,5 +1,5 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, Handler } from 'hono';
 import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
@@ -17,16 +17,17 @@ z.config({ customError: (issue) => (issue.code === 'invalid_type' && issue.input
 
 /** Field path → messages; unknown keys are reported under their own name. */
 export function fieldErrors(error: z.ZodError, target: string): FieldErrors {
-  const errors: FieldErrors = {};
+  // Keys are client-chosen ("toString", "__proto__"): a Map, not an object, collects them.
+  const errors = new Map<string, string[]>();
   const add = (path: PropertyKey[], message: string) => {
     const key = path.length ? path.map(String).join('.') : target === 'json' ? 'body' : target;
-    (errors[key] ??= []).push(message);
+    errors.set(key, [...(errors.get(key) ?? []), message]);
   };
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') for (const key of issue.keys) add([...issue.path, key], 'Unknown field.');
     else add(issue.path, issue.message);
   }
-  return errors;
+  return Object.fromEntries(errors);
 }
 
 /** A router whose validation failures all become one 400 problem (the one validation hook). */
@@ -77,8 +78,15 @@ function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
   return [...methods].sort();
 }
 
+// The router is strict about trailing slashes, and so is this.
 const routePattern = (path: string) =>
-  new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
+  new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}$`);
+
+/**
+ * Registered for a static path (`/users/login`) before a parameterised sibling (`/users/:id`), so
+ * another method there answers 405 with the static path's `Allow` instead of reaching `:id`.
+ */
+export const staticPathOnly: Handler<AppEnv> = (c) => c.notFound();
 
 function renderError(err: unknown, c: Context<AppEnv>): Response {
   const problem = toApiError(err);

@@ -2,7 +2,8 @@ import { z } from '@hono/zod-openapi';
 
 /** Field rules shared by every resource (contract, "Conventions"). */
 
-const NO_CONTROL_CHARS = /^[^\p{Cc}]*$/u;
+// Control characters, line/paragraph separators and bidirectional overrides (which can disguise text).
+const NO_CONTROL_CHARS = /^[^\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u;
 
 export const boundedText = (max: number, min = 1) =>
   z
@@ -32,26 +33,33 @@ export const calendarDate = z.iso.date('Must be a real date as YYYY-MM-DD.').ope
 
 export const today = () => new Date().toISOString().slice(0, 10);
 
-const POSITIVE_ID = /^[1-9]\d{0,15}$/;
-export const idParam = (name: string) =>
+/** The one spelling of a positive integer in paths, query strings and token subjects: no sign, no leading zero. */
+const POSITIVE_INTEGER = /^[1-9]\d{0,15}$/;
+export const parsePositiveInteger = (text: string): number | undefined =>
+  POSITIVE_INTEGER.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : undefined;
+
+/** A positive integer written as text, e.g. "7", with `max` as its upper bound. */
+const positiveIntegerText = (message: string, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
-    .regex(POSITIVE_ID, 'Must be a positive integer.')
+    .regex(POSITIVE_INTEGER, message)
     .transform(Number)
-    .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER, 'Must be a positive integer.'))
-    .openapi({ param: { name, in: 'path' }, type: 'integer', minimum: 1, example: 7 });
+    .pipe(z.number().max(max, max === Number.MAX_SAFE_INTEGER ? message : `Must be at most ${max}.`));
+
+export const idParam = (name: string) =>
+  positiveIntegerText('Must be a positive integer.').openapi({ param: { name, in: 'path' }, type: 'integer', minimum: 1, example: 7 });
 
 export const idParams = z.object({ id: idParam('id') });
 
-/** A positive integer in a query string ("3"), bounded; anything else is a 400, never a fallback. */
-export const queryInt = (name: string, min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,9}$/, `Must be an integer from ${min} to ${max}.`)
-    .transform(Number)
-    .pipe(z.number().min(min, `Must be at least ${min}.`).max(max, `Must be at most ${max}.`))
+/** An optional positive integer in a query string, bounded by `max`; anything else is a 400, never a fallback. */
+export const queryInt = (name: string, max: number, fallback: number) =>
+  positiveIntegerText(`Must be an integer from 1 to ${max}.`, max)
     .optional()
     .transform((value) => value ?? fallback)
-    .openapi({ param: { name, in: 'query' }, type: 'integer', minimum: min, maximum: max, default: fallback });
+    .openapi({ param: { name, in: 'query' }, type: 'integer', minimum: 1, maximum: max, default: fallback });
+
+/** An optional id filter in a query string (e.g. `user_id`). */
+export const queryId = (name: string, description: string) =>
+  positiveIntegerText('Must be a positive integer.').optional().openapi({ param: { name, in: 'query' }, type: 'integer', minimum: 1, description });
 
 export const messageSchema = z.object({ message: z.string() }).openapi('Message');

@@ -59,4 +59,12 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 });
 
+/** For writes that take no body: none, or `{}`; any field is unknown and so a 400 (contract, "Conventions"). */
+export const noBody = {
+  required: false,
+  content: {
+    'application/json': { schema: z.strictObject({}).openapi('NoBody', { description: 'Send no body, or an empty JSON object.' }) },
+  },
+};
+
 export const bearer = [{ bearerAuth: [] }];

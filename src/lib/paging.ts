@@ -4,10 +4,11 @@ import { queryInt } from './fields';
 
 /** The one paging module every list uses (contract, "Pages"). */
 
-export const MAX_PAGE = 1_000_000;
+/** Any page a client can name whose offset JavaScript still counts exactly; pages past the end are empty. */
+export const MAX_PAGE = Math.floor(Number.MAX_SAFE_INTEGER / 100);
 export const pageQuery = z.object({
-  page: queryInt('page', 1, MAX_PAGE, 1),
-  per_page: queryInt('per_page', 1, 100, 20),
+  page: queryInt('page', MAX_PAGE, 1),
+  per_page: queryInt('per_page', 100, 20),
 });
 export type PageQuery = z.output<typeof pageQuery>;
 

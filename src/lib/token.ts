@@ -1,6 +1,7 @@
 import { sign, verify } from 'hono/jwt';
 import { JwtTokenExpired } from 'hono/utils/jwt/types';
 import type { Role } from '../db/schema';
+import { parsePositiveInteger } from './fields';
 import { ApiError, unauthenticated } from './problem';
 
 export const TOKEN_TTL_SECONDS = 3600;
@@ -43,7 +44,7 @@ export async function verifyToken(token: string, secret: string): Promise<TokenC
     throw unauthenticated('The token is invalid.');
   }
   // hono/jwt checks `exp` only when present: ours always carry it, so its absence means a forgery.
-  const subject = typeof payload.sub === 'string' && /^[1-9]\d{0,15}$/.test(payload.sub) ? Number(payload.sub) : NaN;
-  if (typeof payload.exp !== 'number' || !Number.isSafeInteger(subject)) throw unauthenticated('The token is invalid.');
+  const subject = typeof payload.sub === 'string' ? parsePositiveInteger(payload.sub) : undefined;
+  if (typeof payload.exp !== 'number' || subject === undefined) throw unauthenticated('The token is invalid.');
   return { id: subject, role: payload.role === 'admin' ? 'admin' : 'member' };
 }

@@ -11,7 +11,8 @@ import { publicUserColumns, type PublicUser } from '../routes/users/users.querie
 /** The caller as stored now (public columns): the role that counts is this one, not the token's claim. */
 export type AuthUser = PublicUser;
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+// The scheme name is case-insensitive (RFC 9110 §11.1).
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * Verifies a bearer token when one is sent (no database access), so the rate limiter can key

@@ -18,19 +18,24 @@ const hasBody = (req: Request) => req.body !== null && req.headers.get('content-
 
 /**
  * Every request body is JSON (else 415), at most 64 KiB (else 413) and well-formed (else 400),
- * checked once here so routes only ever see parsed JSON. A write without a body reaches
- * validation as `{}`.
+ * checked once here so routes only ever see parsed JSON. An absent or empty body reads as `{}`,
+ * whatever its Content-Type: routes then report missing fields, or accept it when nothing is required.
  */
 export const bodyGuard = () =>
   createMiddleware<AppEnv>(async function bodyGuard(c, next) {
-    if (!METHODS_WITH_BODY.has(c.req.method) || !hasBody(c.req.raw)) return next();
+    if (!METHODS_WITH_BODY.has(c.req.method)) return next();
+    if (!hasBody(c.req.raw)) {
+      // Hono's json() parses the cached text, so this is what every validator reads.
+      c.req.bodyCache.text = Promise.resolve('{}') as unknown as string;
+      return next();
+    }
     const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim();
     if (!JSON_MEDIA_TYPE.test(mediaType)) {
       throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.');
     }
     return limit(c, async () => {
       try {
-        await c.req.json(); // cached on the request: the validator reads the same parse
+        await c.req.json(); // the text is cached on the request: validators read the same body
       } catch {
         throw new ApiError(400, 'MALFORMED_JSON', 'The request body is not valid JSON.');
       }

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
-import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems } from '../../lib/openapi';
+import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody } from '../../lib/openapi';
 import { pageQuery } from '../../lib/paging';
 import { requireUser } from '../../middleware/auth';
 import { bookBody, bookPageSchema, bookPatchBody, bookSchema, popularityQuery, popularitySchema, searchQuery } from './books.schemas';
@@ -111,6 +111,6 @@ export const deleteBook = createRoute({
   description: 'Refused (409 BOOK_ON_ACTIVE_LOAN) while the book is on an active loan. Returned loans lose the book.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...AUTH_PROBLEMS, 400, 403, 404, 409], 'BOOK_ON_ACTIVE_LOAN') },
+  request: { body: noBody, params: idParams },
+  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409], 'BOOK_ON_ACTIVE_LOAN') },
 });

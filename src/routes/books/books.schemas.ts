@@ -66,7 +66,7 @@ export const searchQuery = pageQuery
   });
 export type SearchCriteria = Pick<z.output<typeof searchQuery>, 'title' | 'author' | 'genre'>;
 
-export const popularityQuery = z.object({ limit: queryInt('limit', 1, POPULARITY_MAX, 5) });
+export const popularityQuery = z.object({ limit: queryInt('limit', POPULARITY_MAX, 5) });
 
 export const popularBookSchema = z
   .object({ book: bookSchema, readers: z.number().int().openapi({ description: 'Loans, active or returned, that hold the book.' }) })

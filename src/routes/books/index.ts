@@ -1,13 +1,16 @@
-import { createRouter } from '../../lib/create-app';
+import { createRouter, staticPathOnly } from '../../lib/create-app';
 import * as handlers from './books.handlers';
 import * as routes from './books.routes';
 
-// Static paths (`/books/search`, `/books/popularity`) before `/books/{id}`.
-export const booksRouter = createRouter()
+// Static paths first; then their other methods answer 405 rather than reach `/books/{id}`.
+const staticRoutes = createRouter()
   .openapi(routes.listBooks, handlers.listBooks)
   .openapi(routes.createBook, handlers.createBook)
   .openapi(routes.searchBooks, handlers.searchBooks)
-  .openapi(routes.popularBooks, handlers.popularBooks)
+  .openapi(routes.popularBooks, handlers.popularBooks);
+staticRoutes.all('/books/search', staticPathOnly).all('/books/popularity', staticPathOnly);
+
+export const booksRouter = staticRoutes
   .openapi(routes.getBook, handlers.getBook)
   .openapi(routes.replaceBook, handlers.replaceBook)
   .openapi(routes.patchBook, handlers.patchBook)

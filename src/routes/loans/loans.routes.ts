@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
-import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, problems } from '../../lib/openapi';
+import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, problems, noBody } from '../../lib/openapi';
 import { requireToken, requireUser } from '../../middleware/auth';
 import { checkoutBody, listLoansQuery, loanBookParams, loanBooksChangeSchema, loanPageSchema, loanSchema } from './loans.schemas';
 
@@ -66,10 +66,10 @@ export const addBook = createRoute({
   description: `Adds an available book to a loan that is not returned. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
-  request: { params: loanBookParams },
+  request: { body: noBody, params: loanBookParams },
   responses: {
     200: json(loanBooksChangeSchema, 'The loan with the book added'),
-    ...problems([...AUTH_PROBLEMS, 400, 404, 409], 'BOOK_ALREADY_ON_LOAN, BOOK_UNAVAILABLE or LOAN_RETURNED'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'BOOK_ALREADY_ON_LOAN, BOOK_UNAVAILABLE or LOAN_RETURNED'),
   },
 });
 
@@ -81,10 +81,10 @@ export const removeBook = createRoute({
   description: `Takes a book off a loan that is not returned; it no longer counts as a reader of the book. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
-  request: { params: loanBookParams },
+  request: { body: noBody, params: loanBookParams },
   responses: {
     200: json(loanBooksChangeSchema, 'The loan with the book removed'),
-    ...problems([...AUTH_PROBLEMS, 400, 404, 409], 'BOOK_NOT_ON_LOAN or LOAN_RETURNED'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'BOOK_NOT_ON_LOAN or LOAN_RETURNED'),
   },
 });
 
@@ -96,8 +96,8 @@ export const returnLoan = createRoute({
   description: `Sets \`return_date\` to today (UTC) and makes the loan’s books available again. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
-  request: { params: idParams },
-  responses: { 200: json(loanSchema, 'The returned loan'), ...problems([...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED') },
+  request: { body: noBody, params: idParams },
+  responses: { 200: json(loanSchema, 'The returned loan'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED') },
 });
 
 export const renewLoan = createRoute({
@@ -108,10 +108,10 @@ export const renewLoan = createRoute({
   description: `Moves the deadline on by 14 days, at most twice per loan, and not once the loan is overdue. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
-  request: { params: idParams },
+  request: { body: noBody, params: idParams },
   responses: {
     200: json(loanSchema, 'The renewed loan'),
-    ...problems([...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED, LOAN_OVERDUE or RENEWAL_LIMIT_REACHED'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED, LOAN_OVERDUE or RENEWAL_LIMIT_REACHED'),
   },
 });
 
@@ -123,6 +123,6 @@ export const deleteLoan = createRoute({
   description: 'Removes the loan and its book list; its books become available and lose it as a reader.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...AUTH_PROBLEMS, 400, 403, 404]) },
+  request: { body: noBody, params: idParams },
+  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404]) },
 });

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { createSchemaFactory } from 'drizzle-zod';
 import { loans } from '../../db/schema';
-import { idParam } from '../../lib/fields';
+import { idParam, queryId } from '../../lib/fields';
 import { pageQuery, pageSchema } from '../../lib/paging';
 import { bookSchema } from '../books/books.schemas';
 import { LOAN_STATUSES, MAX_RENEWALS } from './loan-dates';
@@ -47,7 +47,7 @@ export const checkoutBody = z
   .strictObject({
     book_ids: z
       .array(positiveId)
-      .max(MAX_BOOKS_PER_CHECKOUT, `At most ${MAX_BOOKS_PER_CHECKOUT} books per loan.`)
+      .max(MAX_BOOKS_PER_CHECKOUT, `At most ${MAX_BOOKS_PER_CHECKOUT} books per checkout.`)
       .refine((ids) => new Set(ids).size === ids.length, 'Must not contain duplicates.')
       .optional()
       .openapi({ description: `Up to ${MAX_BOOKS_PER_CHECKOUT} distinct book ids, each available.`, example: [3, 8] }),
@@ -55,22 +55,9 @@ export const checkoutBody = z
   })
   .openapi('Checkout');
 
-const userIdQuery = z
-  .string()
-  .regex(/^[1-9]\d{0,15}$/, 'Must be a positive integer.')
-  .transform(Number)
-  .pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'Must be a positive integer.'))
-  .optional()
-  .openapi({
-    param: { name: 'user_id', in: 'query' },
-    type: 'integer',
-    minimum: 1,
-    description: 'Only this borrower’s loans. A member may name only themselves.',
-  });
-
 export const listLoansQuery = pageQuery.extend({
   status: loanStatusSchema.optional().openapi({ param: { name: 'status', in: 'query' } }),
-  user_id: userIdQuery,
+  user_id: queryId('user_id', 'Only this borrower’s loans. A member may name only themselves.'),
 });
 
 export const loanBookParams = z.object({ loan_id: idParam('loan_id'), book_id: idParam('book_id') });

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems } from '../../lib/openapi';
+import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody } from '../../lib/openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { pageQuery } from '../../lib/paging';
 import { requireToken, requireUser } from '../../middleware/auth';
@@ -69,7 +69,8 @@ export const deleteSelf = createRoute({
   description: 'Refused (409 HAS_ACTIVE_LOANS) while you have an active loan. Returned loans stay, anonymised.',
   security: bearer,
   middleware: [member] as const,
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS') },
+  request: { body: noBody },
+  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS') },
 });
 
 export const listUsers = createRoute({
@@ -114,6 +115,6 @@ export const deleteUser = createRoute({
   description: 'Refused (409 HAS_ACTIVE_LOANS) while the user has an active loan.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...AUTH_PROBLEMS, 400, 403, 404, 409], 'HAS_ACTIVE_LOANS') },
+  request: { body: noBody, params: idParams },
+  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409], 'HAS_ACTIVE_LOANS') },
 });
