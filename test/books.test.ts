@@ -76,6 +76,20 @@ describe('POST /books', () => {
     await expectProblem(await call('POST', '/books', { token: admin.token, body: bookFields({ title: ` ${title.toLowerCase()} ` }) }), 409, 'TITLE_TAKEN');
   });
 
+  it('folds case beyond ASCII: Éclair Straße and ÉCLAIR STRASSE are one title (also in NFD)', async () => {
+    const suffix = uid();
+    await makeBook(admin, { title: `Éclair Straße ${suffix}` });
+    for (const title of [`ÉCLAIR STRASSE ${suffix}`, `e\u0301clair straße ${suffix}`]) {
+      await expectProblem(await call('POST', '/books', { token: admin.token, body: bookFields({ title }) }), 409, 'TITLE_TAKEN');
+    }
+  });
+
+  it('keeps raw SQL inserts (seeds, consoles) in the uniqueness check', async () => {
+    const title = `Raw Insert ${uid()}`;
+    await seedBook({ title });
+    await expectProblem(await call('POST', '/books', { token: admin.token, body: bookFields({ title: title.toUpperCase() }) }), 409, 'TITLE_TAKEN');
+  });
+
   it('lets exactly one of two racing creates with the same title win', async () => {
     const title = `Race ${uid()}`;
     const results = await Promise.all([title, title.toUpperCase()].map((t) => call('POST', '/books', { token: admin.token, body: bookFields({ title: t }) })));

@@ -99,11 +99,17 @@ describe('/users/profile', () => {
     expect(await expectStatus(await call('PUT', '/users/profile', { token: user.token, body: {} }), 200)).toEqual(updated);
   });
 
-  it('changes the password: the new one logs in, the old one no longer does', async () => {
+  it('changes the password: the new one logs in, the old one no longer does, older tokens stop working', async () => {
     const user = await makeUser();
-    await expectStatus(await call('PUT', '/users/profile', { token: user.token, body: { password: 'a brand new secret' } }), 200);
-    await expectStatus(await call('POST', '/users/login', { body: { email: user.email, password: 'a brand new secret' } }), 200);
+    // Tokens carry whole seconds: let the password change happen in a later second than the login.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const changed = await expectStatus(await call('PUT', '/users/profile', { token: user.token, body: { password: 'a brand new secret' } }), 200);
+    expect(changed).not.toHaveProperty('tokens_valid_after');
+    const { token } = await expectStatus(await call('POST', '/users/login', { body: { email: user.email, password: 'a brand new secret' } }), 200);
     await expectProblem(await call('POST', '/users/login', { body: { email: user.email, password: user.password } }), 401, 'INVALID_CREDENTIALS');
+    const stale = await expectProblem(await call('GET', '/users/profile', { token: user.token }), 401, 'UNAUTHENTICATED');
+    expect(stale.detail).toMatch(/password changed/);
+    await expectStatus(await call('GET', '/users/profile', { token }), 200);
   });
 
   it('refuses a taken email (any case) with 409 and a role with 400', async () => {

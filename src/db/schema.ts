@@ -18,6 +18,8 @@ export const users = sqliteTable(
     DOB: text('dob'),
     address: text('address'),
     role: text('role', { enum: ROLES }).notNull().default('member'),
+    // Unix seconds of the last password change: tokens issued before it no longer authenticate.
+    tokens_valid_after: integer('tokens_valid_after'),
   },
   (t) => [
     uniqueIndex('users_email_unique').on(t.email),
@@ -35,12 +37,15 @@ export const books = sqliteTable(
     age_category: text('age_category').notNull(),
     publish_date: text('publish_date').notNull(),
     author: text('author').notNull(),
+    // The title folded for comparison (Unicode case, NFC), set by the app: SQLite's lower() folds
+    // ASCII only. A raw INSERT without it gets lower(title) from a trigger (migrations/0002).
+    title_key: text('title_key'),
     // Both maintained by triggers on loan_books (migrations/0001), so reads never aggregate.
     readers: integer('readers').notNull().default(0),
     on_loan: integer('on_loan', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
-    uniqueIndex('books_title_lower_unique').on(sql`lower(${t.title})`),
+    uniqueIndex('books_title_key_unique').on(t.title_key),
     index('books_popularity_idx').on(sql`${t.readers} DESC`, t.id),
   ],
 );

@@ -32,6 +32,8 @@ export interface TokenClaims {
   id: number;
   /** The role claimed when the token was issued: a hint only; the stored role is what counts. */
   role: Role;
+  /** `iat`, in Unix seconds: tokens older than the account's last password change are refused. */
+  issuedAt: number;
 }
 
 /** Verifies signature, algorithm and expiry; throws a 401 ApiError otherwise. */
@@ -46,5 +48,5 @@ export async function verifyToken(token: string, secret: string): Promise<TokenC
   // hono/jwt checks `exp` only when present: ours always carry it, so its absence means a forgery.
   const subject = typeof payload.sub === 'string' ? parsePositiveInteger(payload.sub) : undefined;
   if (typeof payload.exp !== 'number' || subject === undefined) throw unauthenticated('The token is invalid.');
-  return { id: subject, role: payload.role === 'admin' ? 'admin' : 'member' };
+  return { id: subject, role: payload.role === 'admin' ? 'admin' : 'member', issuedAt: typeof payload.iat === 'number' ? payload.iat : 0 };
 }

@@ -48,13 +48,25 @@ function callerToken(c: Context<AppEnv>): TokenClaims {
   throw unauthenticated('Missing bearer token.');
 }
 
-const callerQuery = (c: Context<AppEnv>, id: number) => c.var.db.select(publicUserColumns).from(users).where(eq(users.id, id));
+const callerQuery = (c: Context<AppEnv>, id: number) =>
+  c.var.db
+    .select({ ...publicUserColumns, tokens_valid_after: users.tokens_valid_after })
+    .from(users)
+    .where(eq(users.id, id));
+type CallerRow = AuthUser & { tokens_valid_after: number | null };
 
-/** Tokens are not revoked when an account goes or changes role: checking the stored row is what does that. */
-function checkCaller(row: AuthUser | undefined, role: Role | undefined): AuthUser {
+/**
+ * Tokens are not revoked when an account goes, changes role or changes password: checking the
+ * stored row is what does that.
+ */
+function checkCaller(row: CallerRow | undefined, token: TokenClaims, role: Role | undefined): AuthUser {
   if (!row) throw unauthenticated('The token belongs to an account that no longer exists.');
-  if (role && row.role !== role) throw forbidden(`This requires the ${role} role.`);
-  return row;
+  const { tokens_valid_after: cutoff, ...caller } = row;
+  if (cutoff !== null && token.issuedAt < cutoff) {
+    throw unauthenticated('The token was issued before the password changed; log in again.');
+  }
+  if (role && caller.role !== role) throw forbidden(`This requires the ${role} role.`);
+  return caller;
 }
 
 /** The stored user behind the request's token; null without a token; throws 401 for a bad one. */
@@ -62,7 +74,7 @@ export async function loadCaller(c: Context<AppEnv>): Promise<AuthUser | null> {
   const token = tokenOf(c);
   if (!token) return null;
   const [row] = await callerQuery(c, token.id);
-  return checkCaller(row, undefined);
+  return checkCaller(row, token, undefined);
 }
 
 /**
@@ -72,8 +84,9 @@ export async function loadCaller(c: Context<AppEnv>): Promise<AuthUser | null> {
  */
 export const requireUser = (role?: Role) =>
   createMiddleware<AppEnv>(async function requireUser(c, next) {
-    const [row] = await callerQuery(c, callerToken(c).id);
-    c.set('user', checkCaller(row, role));
+    const token = callerToken(c);
+    const [row] = await callerQuery(c, token.id);
+    c.set('user', checkCaller(row, token, role));
     await next();
   });
 
@@ -96,15 +109,16 @@ export async function batchAsCaller<T extends readonly BatchItem<'sqlite'>[]>(
   build: (caller: TokenClaims) => readonly [...T],
   role?: Role,
 ): Promise<[AuthUser, BatchResponse<T>]> {
-  let assumed = callerToken(c);
+  const token = callerToken(c);
+  let assumed = token;
   for (;;) {
     const [[row], ...results] = (await c.var.db.batch([callerQuery(c, assumed.id), ...build(assumed)])) as unknown as [
-      AuthUser[],
+      CallerRow[],
       ...BatchResponse<T>,
     ];
-    const caller = checkCaller(row, role);
+    const caller = checkCaller(row, token, role);
     c.set('user', caller);
     if (caller.role === assumed.role) return [caller, results as unknown as BatchResponse<T>];
-    assumed = { id: caller.id, role: caller.role };
+    assumed = { ...token, role: caller.role };
   }
 }

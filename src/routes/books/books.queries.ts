@@ -23,14 +23,17 @@ export const toBook = ({ on_loan, ...book }: BookRecord): Book => ({ ...book, av
 
 export const titleTaken = () => new ApiError(409, 'TITLE_TAKEN', 'A book with this title already exists (titles are unique, ignoring case).');
 
-/** `books_title_lower_unique` is an expression index, so SQLite names the index, not a column. */
-const TITLE_INDEX = 'books_title_lower_unique';
+/**
+ * Titles compare under Unicode case folding (upper then lower maps ß and SS alike) after NFC,
+ * so "Éclair" and "ÉCLAIR" collide, which SQLite's ASCII-only lower() would let through.
+ */
+export const titleKey = (title: string) => title.normalize('NFC').toUpperCase().toLowerCase();
 
 async function orTitleTaken<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;
   } catch (err) {
-    if (isUniqueViolation(err, TITLE_INDEX)) throw titleTaken();
+    if (isUniqueViolation(err, 'books.title_key')) throw titleTaken();
     throw err;
   }
 }
@@ -45,13 +48,14 @@ export const bookPage = (db: Database, { limit, offset }: { limit: number; offse
 export const findBook = (db: Database, id: number) => db.select(bookColumns).from(books).where(eq(books.id, id));
 
 export async function insertBook(db: Database, input: BookInput): Promise<BookRecord> {
-  const [row] = await orTitleTaken(db.insert(books).values(input).returning(bookColumns));
+  const [row] = await orTitleTaken(db.insert(books).values({ ...input, title_key: titleKey(input.title) }).returning(bookColumns));
   return row!;
 }
 
 /** Applies `changes` (all fields for PUT, some for PATCH); undefined when there is no such book. */
 export async function updateBook(db: Database, id: number, changes: BookChanges): Promise<BookRecord | undefined> {
-  const [row] = await orTitleTaken(db.update(books).set(changes).where(eq(books.id, id)).returning(bookColumns));
+  const keyed = changes.title === undefined ? changes : { ...changes, title_key: titleKey(changes.title) };
+  const [row] = await orTitleTaken(db.update(books).set(keyed).where(eq(books.id, id)).returning(bookColumns));
   return row;
 }
 

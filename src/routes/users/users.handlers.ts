@@ -15,7 +15,11 @@ type Changes = Partial<Omit<PublicUser, 'id'>> & { password?: string };
 
 /** Applies a partial update; a password is stored hashed. Maps a taken email to 409. */
 async function applyChanges(db: Database, id: number, { password, ...changes }: Changes): Promise<PublicUser | undefined> {
-  const values = password === undefined ? changes : { ...changes, password_hash: await hashPassword(password) };
+  // A new password also retires every token issued before it (checked on each request).
+  const values =
+    password === undefined
+      ? changes
+      : { ...changes, password_hash: await hashPassword(password), tokens_valid_after: Math.floor(Date.now() / 1000) };
   if (Object.keys(values).length === 0) {
     const [row] = await db.select(publicUserColumns).from(users).where(eq(users.id, id));
     return row;

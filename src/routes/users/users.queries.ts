@@ -3,7 +3,7 @@ import type { Database } from '../../db/client';
 import { counters, loans, users, type UserRow } from '../../db/schema';
 import { ApiError, notFound } from '../../lib/problem';
 
-/** Every column but the password hash: the only shape of a user that leaves the database. */
+/** Every column but credentials (hash, token cutoff): the only shape of a user that leaves the database. */
 export const publicUserColumns = {
   id: users.id,
   first_name: users.first_name,
@@ -13,7 +13,7 @@ export const publicUserColumns = {
   address: users.address,
   role: users.role,
 };
-export type PublicUser = Omit<UserRow, 'password_hash'>;
+export type PublicUser = Omit<UserRow, 'password_hash' | 'tokens_valid_after'>;
 
 export const emailTaken = () => new ApiError(409, 'EMAIL_TAKEN', 'An account with this email already exists.');
 
