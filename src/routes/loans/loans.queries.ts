@@ -133,7 +133,7 @@ export async function checkout(db: Database, { userId, bookIds, loanDate, deadli
 
 /** Adds a book to an open loan: 404 loan or book, 409 returned, already on it, or on another loan. */
 export async function addBook(db: Database, viewer: Viewer, loanId: number, bookId: number): Promise<LoanWithBooks> {
-  const [added, [loan], [book], loanBooksNow] = await guardedByActiveIndex(
+  const [added, loanRows, [book], loanBooksNow] = await guardedByActiveIndex(
     db.batch([
       db
         .insert(loanBooks)
@@ -152,11 +152,10 @@ export async function addBook(db: Database, viewer: Viewer, loanId: number, book
     bookId,
   );
 
-  if (!loan) throw loanNotFound();
-  const result = { loan, books: loanBooksNow.map(withoutLoanId) };
+  const result = foundLoan([loanRows, loanBooksNow]);
   if (added.length) return result;
   if (!book) throw bookNotFound(bookId);
-  if (loan.return_date !== null) throw loanReturned();
+  if (result.loan.return_date !== null) throw loanReturned();
   if (result.books.some((held) => held.id === bookId)) {
     throw new ApiError(409, 'BOOK_ALREADY_ON_LOAN', `Book ${bookId} is already on this loan.`);
   }
@@ -169,7 +168,7 @@ export async function removeBook(db: Database, viewer: Viewer, loanId: number, b
     .select({ id: loans.id })
     .from(loans)
     .where(and(visibleLoan(viewer, loanId), isNull(loans.return_date)));
-  const [removed, [loan], [book], loanBooksNow] = await db.batch([
+  const [removed, loanRows, [book], loanBooksNow] = await db.batch([
     db
       .delete(loanBooks)
       .where(and(eq(loanBooks.loan_id, loanId), eq(loanBooks.book_id, bookId), exists(openVisibleLoan)))
@@ -179,10 +178,10 @@ export async function removeBook(db: Database, viewer: Viewer, loanId: number, b
     selectBooksOf(db, loanId),
   ]);
 
-  if (!loan) throw loanNotFound();
-  if (removed.length) return { loan, books: loanBooksNow.map(withoutLoanId) };
+  const result = foundLoan([loanRows, loanBooksNow]);
+  if (removed.length) return result;
   if (!book) throw bookNotFound(bookId);
-  if (loan.return_date !== null) throw loanReturned();
+  if (result.loan.return_date !== null) throw loanReturned();
   throw new ApiError(409, 'BOOK_NOT_ON_LOAN', `Book ${bookId} is not on this loan.`);
 }
 
@@ -192,7 +191,7 @@ export async function returnLoan(db: Database, viewer: Viewer, id: number, today
     .select({ id: loans.id })
     .from(loans)
     .where(and(eq(loans.id, id), isNotNull(loans.return_date)));
-  const [returned, , [loan], loanBooksNow] = await db.batch([
+  const [returned, , loanRows, loanBooksNow] = await db.batch([
     db
       .update(loans)
       .set({ return_date: today })
@@ -208,9 +207,9 @@ export async function returnLoan(db: Database, viewer: Viewer, id: number, today
     selectBooksOf(db, id),
   ]);
 
-  if (!loan) throw loanNotFound();
+  const result = foundLoan([loanRows, loanBooksNow]);
   if (!returned.length) throw loanReturned();
-  return { loan, books: loanBooksNow.map(withoutLoanId) };
+  return result;
 }
 
 /**
@@ -218,7 +217,7 @@ export async function returnLoan(db: Database, viewer: Viewer, id: number, today
  * renewals are serialised by D1 and cannot pass MAX_RENEWALS: 404, 409 returned, overdue, limit.
  */
 export async function renewLoan(db: Database, viewer: Viewer, id: number, today: string): Promise<LoanWithBooks> {
-  const [renewed, [loan], loanBooksNow] = await db.batch([
+  const [renewed, loanRows, loanBooksNow] = await db.batch([
     db
       .update(loans)
       .set({
@@ -234,8 +233,9 @@ export async function renewLoan(db: Database, viewer: Viewer, id: number, today:
     selectBooksOf(db, id),
   ]);
 
-  if (!loan) throw loanNotFound();
-  if (renewed.length) return { loan, books: loanBooksNow.map(withoutLoanId) };
+  const result = foundLoan([loanRows, loanBooksNow]);
+  const { loan } = result;
+  if (renewed.length) return result;
   if (loan.return_date !== null) throw loanReturned();
   if (loan.deadline < today) throw new ApiError(409, 'LOAN_OVERDUE', `The loan was due on ${loan.deadline}; return it instead.`);
   throw new ApiError(409, 'RENEWAL_LIMIT_REACHED', `A loan can be renewed at most ${MAX_RENEWALS} times.`);
@@ -250,6 +250,7 @@ export async function deleteLoan(db: Database, id: number): Promise<void> {
 /** One loan and its books, as a viewer may see it; run inside the caller's batch (batchAsCaller). */
 export const findLoanQueries = (db: Database, viewer: Viewer, id: number) => [selectLoan(db, viewer, id), selectBooksOf(db, id)] as const;
 
+/** A loan the viewer may see with its books, or 404: how every single-loan answer is read. */
 export function foundLoan([[loan], loanBooksNow]: [LoanRow[], (BookRecord & { loan_id: number })[]]): LoanWithBooks {
   if (!loan) throw loanNotFound();
   return { loan, books: loanBooksNow.map(withoutLoanId) };
