@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import app from '../src/app';
 import { call, expectProblem, expectStatus, makeAdmin, makeUser } from './helpers';
 
@@ -217,5 +217,27 @@ describe('regressions from the contract review', () => {
       'VALIDATION_FAILED',
     );
     expect(problem.errors).toHaveProperty('first_name');
+  });
+});
+
+describe('logs', () => {
+  it('write one JSON line per request with no password, token or hash in any line', async () => {
+    const lines: string[] = [];
+    const spies = (['log', 'info', 'warn', 'error'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' '))),
+    );
+    try {
+      const user = await makeUser();
+      await call('GET', `/users/profile?email=${encodeURIComponent(user.email)}`, { token: user.token });
+      await call('POST', '/users/login', { body: { email: user.email, password: 'a wrong password' } });
+      const secrets = [user.password, user.token, 'a wrong password', 'pbkdf2-sha256$', user.email];
+      expect(lines.length).toBeGreaterThanOrEqual(4);
+      for (const line of lines) {
+        for (const secret of secrets) expect(line).not.toContain(secret);
+        expect(Object.keys(JSON.parse(line))).toEqual(expect.arrayContaining(['id', 'method', 'path', 'status', 'ms']));
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 });
