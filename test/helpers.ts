@@ -88,9 +88,6 @@ export async function makeBook(admin: TestUser, fields: Record<string, unknown> 
   );
 }
 
-/** Runs `work` and returns what D1 reported reading, through the same counter the app uses. */
-export { newD1Stats, instrumentD1 } from '../src/db/instrument';
-
 let seededBookCounter = 0;
 /** Inserts a book straight into D1 (no API, no admin needed); returns its id. */
 export async function seedBook(fields: Partial<Record<'title' | 'genre' | 'age_category' | 'publish_date' | 'author', string>> = {}) {

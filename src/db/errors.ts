@@ -7,9 +7,3 @@ export function isUniqueViolation(err: unknown, target: string): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) messages.push(e.message);
   return messages.some((m) => m.includes('UNIQUE constraint failed') && m.includes(target));
 }
-
-/** A FOREIGN KEY violation: a referenced row vanished between check and write. */
-export function isForeignKeyViolation(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e.message.includes('FOREIGN KEY constraint failed')) return true;
-  return false;
-}

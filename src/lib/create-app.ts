@@ -39,8 +39,6 @@ export const createRouter = () =>
     },
   });
 
-export type AppRouter = ReturnType<typeof createRouter>;
-
 const EXPOSED_HEADERS = ['X-Request-Id', 'X-Total-Count', 'Link', 'Location', 'Retry-After', 'X-Cache', 'Server-Timing'];
 
 /** CORS only for the origins configured in CORS_ORIGINS; none by default. */
