@@ -105,3 +105,10 @@ export async function seedBook(fields: Partial<Record<'title' | 'genre' | 'age_c
     .first<{ id: number }>();
   return row!.id;
 }
+
+/** Rows in both loan tables: a refused write must leave both unchanged. */
+export const rowCounts = () =>
+  env.DB.prepare('SELECT (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM loan_books) AS loan_books').first<{
+    loans: number;
+    loan_books: number;
+  }>();

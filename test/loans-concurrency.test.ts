@@ -1,16 +1,11 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../src/routes/loans/loan-dates';
-import { call, expectProblem, expectStatus, makeUser, seedBook, type TestUser } from './helpers';
+import { call, expectProblem, expectStatus, makeUser, rowCounts, seedBook, type TestUser } from './helpers';
 
 // Racing requests come from different members wherever the per-user write limit (60/min) could bite.
 const RACERS = 24;
 
-const rowCounts = () =>
-  env.DB.prepare('SELECT (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM loan_books) AS loan_books').first<{
-    loans: number;
-    loan_books: number;
-  }>();
 
 const loanBookRows = (bookId: number) =>
   env.DB.prepare('SELECT loan_id, active FROM loan_books WHERE book_id = ?').bind(bookId).all<{ loan_id: number; active: number }>();

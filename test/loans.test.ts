@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { today } from '../src/lib/fields';
 import { POPULARITY_KEY } from '../src/routes/books/popularity.cache';
 import { addDays } from '../src/routes/loans/loan-dates';
-import { call, expectProblem, expectStatus, makeAdmin, makeUser, seedBook, type TestUser } from './helpers';
+import { call, expectProblem, expectStatus, makeAdmin, makeUser, rowCounts, seedBook, type TestUser } from './helpers';
 
 // Authenticated writes are limited to 60 per minute per user: each test makes its own users.
 
@@ -16,12 +16,6 @@ const bookAction = (user: TestUser, loanId: number, action: 'add-book' | 'remove
 const getLoan = (user: TestUser, loanId: number) => call('GET', `/loans/${loanId}`, { token: user.token });
 const listLoans = (user: TestUser, query = '') => call('GET', `/loans${query}`, { token: user.token });
 
-/** Rows in both loan tables: a refused write must leave both unchanged. */
-const rowCounts = () =>
-  env.DB.prepare('SELECT (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM loan_books) AS loan_books').first<{
-    loans: number;
-    loan_books: number;
-  }>();
 
 const bookState = (id: number) =>
   env.DB.prepare('SELECT readers, on_loan FROM books WHERE id = ?').bind(id).first<{ readers: number; on_loan: number }>();
