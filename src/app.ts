@@ -30,7 +30,9 @@ app.doc31('/openapi.json', {
   },
 });
 
-app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Library API reference' }));
+// The viewer is a browser script from the CDN; pinned to a major version so the page cannot break
+// under a new release (the single-file UMD build).
+app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Library API reference', cdn: 'https://cdn.jsdelivr.net/npm/@scalar/api-reference@1' }));
 
 export type AppType = typeof routes;
 export default app;
