@@ -11,7 +11,9 @@ export const boundedText = (max: number, min = 1) =>
     .trim()
     .min(min, min === 1 ? 'Must not be empty.' : `Must be at least ${min} characters.`)
     .max(max, `Must be at most ${max} characters.`)
-    .regex(NO_CONTROL_CHARS, 'Must not contain control characters.');
+    .regex(NO_CONTROL_CHARS, 'Must not contain control characters.')
+    // The generator would print the regex with its `/u` flag; JSON Schema wants the bare source.
+    .openapi({ pattern: NO_CONTROL_CHARS.source });
 
 export const email = z
   .string()

@@ -54,6 +54,15 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
 });
 
+/** A 200 page of a list, with the headers `toPage` sets. */
+export const pagedJson = <T extends z.ZodType>(schema: T, description: string) => ({
+  ...json(schema, description),
+  headers: {
+    'X-Total-Count': { schema: { type: 'integer' as const }, description: 'Matching items in all pages.' },
+    Link: { schema: { type: 'string' as const }, description: 'RFC 8288 links: first, prev, next, last.' },
+  },
+});
+
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { 'application/json': { schema } },

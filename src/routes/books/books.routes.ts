@@ -1,17 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
-import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody } from '../../lib/openapi';
+import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody, pagedJson } from '../../lib/openapi';
 import { pageQuery } from '../../lib/paging';
 import { requireUser } from '../../middleware/auth';
 import { bookBody, bookPageSchema, bookPatchBody, bookSchema, popularityQuery, popularitySchema, searchQuery } from './books.schemas';
 
 const tags = ['Books'];
 const admin = requireUser('admin');
-
-const pageHeaders = {
-  'X-Total-Count': { schema: { type: 'integer' as const }, description: 'Matching books in all pages.' },
-  Link: { schema: { type: 'string' as const }, description: 'RFC 8288 links: first, prev, next, last.' },
-};
 
 export const listBooks = createRoute({
   method: 'get',
@@ -20,7 +15,7 @@ export const listBooks = createRoute({
   summary: 'List books',
   description: 'The catalogue by id, one page at a time. Anyone may read it.',
   request: { query: pageQuery },
-  responses: { 200: { ...json(bookPageSchema, 'A page of books, by id'), headers: pageHeaders }, ...problems([400]) },
+  responses: { 200: pagedJson(bookPageSchema, 'A page of books, by id'), ...problems([400]) },
 });
 
 export const createBook = createRoute({
@@ -48,7 +43,7 @@ export const searchBooks = createRoute({
     'text. Ordered by id. Terms of three or more characters use a trigram index; a search whose terms are ' +
     'all shorter scans the catalogue, and folds ASCII case only.',
   request: { query: searchQuery },
-  responses: { 200: { ...json(bookPageSchema, 'A page of matching books, by id'), headers: pageHeaders }, ...problems([400]) },
+  responses: { 200: pagedJson(bookPageSchema, 'A page of matching books, by id'), ...problems([400]) },
 });
 
 export const popularBooks = createRoute({

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
-import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, problems, noBody } from '../../lib/openapi';
+import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, problems, noBody, pagedJson } from '../../lib/openapi';
 import { requireToken, requireUser } from '../../middleware/auth';
 import { checkoutBody, listLoansQuery, loanBookParams, loanBooksChangeSchema, loanPageSchema, loanSchema } from './loans.schemas';
 
@@ -43,7 +43,7 @@ export const listLoans = createRoute({
   security: bearer,
   middleware: [memberRead] as const,
   request: { query: listLoansQuery },
-  responses: { 200: json(loanPageSchema, 'A page of loans, by id'), ...problems([...AUTH_PROBLEMS, 400, 403]) },
+  responses: { 200: pagedJson(loanPageSchema, 'A page of loans, by id'), ...problems([...AUTH_PROBLEMS, 400, 403]) },
 });
 
 export const getLoan = createRoute({

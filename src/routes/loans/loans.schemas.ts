@@ -16,7 +16,7 @@ export const loanStatusSchema = z.enum(LOAN_STATUSES).openapi({
 
 /** A loan as the API shows it: the table's columns, the derived status and its books. */
 export const loanSchema = createSelectSchema(loans, {
-  renewals: (schema) => schema.min(0).max(MAX_RENEWALS),
+  renewals: () => z.number().int().min(0).max(MAX_RENEWALS),
 })
   .extend({
     user_id: z.number().int().nullable().openapi({ description: 'Null once the borrower’s account is deleted.' }),

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody } from '../../lib/openapi';
+import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody, pagedJson } from '../../lib/openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { pageQuery } from '../../lib/paging';
 import { requireToken, requireUser } from '../../middleware/auth';
@@ -19,10 +19,12 @@ export const register = createRoute({
   description:
     'Anyone may register as a `member`. Only an admin (bearer token) may send another `role`; anyone else gets 403. ' +
     'Rate limited to 10 per 60 s per IP.',
+  // The token is optional: only an admin's lets `role` be other than member.
+  security: [{}, ...bearer],
   request: { body: jsonBody(registerBody) },
   responses: {
     201: { ...json(userSchema, 'The new user; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
-    ...problems([...BODY_PROBLEMS, 401, 403, 409], 'EMAIL_TAKEN'),
+    ...problems([...BODY_PROBLEMS, 401, 403, 409, 503], 'EMAIL_TAKEN'),
   },
 });
 
@@ -81,7 +83,7 @@ export const listUsers = createRoute({
   security: bearer,
   middleware: [adminRead] as const,
   request: { query: pageQuery },
-  responses: { 200: json(userPageSchema, 'A page of users, by id'), ...problems([...AUTH_PROBLEMS, 400, 403]) },
+  responses: { 200: pagedJson(userPageSchema, 'A page of users, by id'), ...problems([...AUTH_PROBLEMS, 400, 403]) },
 });
 
 export const getUser = createRoute({
