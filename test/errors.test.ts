@@ -241,3 +241,15 @@ describe('logs', () => {
     }
   });
 });
+
+describe('bodies sent to no route', () => {
+  it('are not inspected: the answer is the 404 or 405', async () => {
+    const text = { 'Content-Type': 'text/plain' };
+    const res = await call('POST', '/health', { body: 'x', headers: text });
+    expect(res.headers.get('Allow')).toBe('GET, HEAD');
+    await expectProblem(res, 405, 'METHOD_NOT_ALLOWED');
+    await expectProblem(await call('POST', '/nope', { body: 'x', headers: text }), 404, 'NOT_FOUND');
+    await expectProblem(await call('DELETE', '/books/search', { body: JSON.stringify({ x: 'y'.repeat(70_000) }) }), 405, 'METHOD_NOT_ALLOWED');
+    await expectProblem(await call('PATCH', '/users', { body: '{' }), 405, 'METHOD_NOT_ALLOWED');
+  });
+});

@@ -4,7 +4,7 @@ import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from '../env';
-import { bodyGuard } from '../middleware/body-guard';
+import { bodyGuard, type MethodsAt } from '../middleware/body-guard';
 import { database } from '../middleware/db';
 import { readBearer } from '../middleware/auth';
 import { requestLogger } from '../middleware/logger';
@@ -65,15 +65,22 @@ const corsFromConfig = () => {
 };
 
 /**
- * Methods served at `path`, to tell 405 from 404. A static route (`/books/search`) answers for its
- * path alone, so the methods of a parameterised sibling (`/books/:id`) are not offered there.
+ * The methods served at a path, to tell 405 from 404 and to leave bodies sent to no route alone.
+ * A static route (`/books/search`) answers for its path alone, so the methods of a parameterised
+ * sibling (`/books/:id`) are not offered there. Built once, from the routes as registered.
  */
-function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
-  const matching = app.routes.filter((route) => route.method !== 'ALL' && routePattern(route.path).test(path));
-  const exact = matching.filter((route) => !route.path.includes(':'));
-  const methods = new Set((exact.length ? exact : matching).map((route) => route.method));
-  if (methods.has('GET')) methods.add('HEAD');
-  return [...methods].sort();
+function routeTable(app: OpenAPIHono<AppEnv>): MethodsAt {
+  let routes: { pattern: RegExp; method: string; isStatic: boolean }[] | undefined;
+  return (path) => {
+    routes ??= app.routes
+      .filter((route) => route.method !== 'ALL')
+      .map((route) => ({ pattern: routePattern(route.path), method: route.method, isStatic: !route.path.includes(':') }));
+    const matching = routes.filter((route) => route.pattern.test(path));
+    const exact = matching.filter((route) => route.isStatic);
+    const methods = new Set((exact.length ? exact : matching).map((route) => route.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
 }
 
 // The router is strict about trailing slashes, and so is this.
@@ -104,9 +111,10 @@ function renderError(err: unknown, c: Context<AppEnv>): Response {
   return problemResponse(c, problem);
 }
 
-/** The app with the request pipeline (DESIGN.md, "One request, top to bottom"). */
+/** The app with the request pipeline (../shared/DESIGN.md, "One request, top to bottom"). */
 export function createApp() {
   const app = createRouter();
+  const methodsAt = routeTable(app);
   app.use(requestId());
   app.use(requestLogger());
   app.use(secureHeaders());
@@ -114,10 +122,10 @@ export function createApp() {
   app.use(database());
   app.use(readBearer());
   app.use(rateLimit());
-  app.use(bodyGuard());
+  app.use(bodyGuard(methodsAt));
 
   app.notFound((c) => {
-    const allow = allowedMethods(app, c.req.path);
+    const allow = methodsAt(c.req.path);
     if (allow.length === 0) return renderError(new ApiError(404, 'NOT_FOUND', `No route matches ${c.req.path}.`), c);
     return renderError(
       new ApiError(405, 'METHOD_NOT_ALLOWED', `${c.req.method} is not supported here; use ${allow.join(', ')}.`, {

@@ -14,6 +14,9 @@ const limit = bodyLimit({
   },
 });
 
+/** The methods the app serves at a path (see routeTable in lib/create-app.ts). */
+export type MethodsAt = (path: string) => string[];
+
 const hasBody = (req: Request) => req.body !== null && req.headers.get('content-length') !== '0';
 
 /**
@@ -21,9 +24,10 @@ const hasBody = (req: Request) => req.body !== null && req.headers.get('content-
  * checked once here so routes only ever see parsed JSON. An absent or empty body reads as `{}`,
  * whatever its Content-Type: routes then report missing fields, or accept it when nothing is required.
  */
-export const bodyGuard = () =>
+export const bodyGuard = (methodsAt: MethodsAt) =>
   createMiddleware<AppEnv>(async function bodyGuard(c, next) {
-    if (!METHODS_WITH_BODY.has(c.req.method)) return next();
+    // A body sent to no route is not looked at: the answer is the 404 or 405.
+    if (!METHODS_WITH_BODY.has(c.req.method) || !methodsAt(c.req.path).includes(c.req.method)) return next();
     if (!hasBody(c.req.raw)) {
       // Hono's json() parses the cached text, so this is what every validator reads.
       c.req.bodyCache.text = Promise.resolve('{}') as unknown as string;
