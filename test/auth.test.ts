@@ -16,7 +16,7 @@ describe('bearer tokens', () => {
     const user = await makeUser();
     const { header, payload } = decode(user.token);
     expect(header).toMatchObject({ alg: 'HS256', typ: 'JWT' });
-    expect(payload).toMatchObject({ sub: String(user.id), role: 'member' });
+    expect(payload).toMatchObject({ sub: String(user.id), role: 'member', ver: 0 });
     expect(payload.exp! - payload.iat!).toBe(3600);
   });
 
@@ -65,7 +65,7 @@ describe('bearer tokens', () => {
 
   it('uses the stored role, not the claim: a forged admin claim is 403', async () => {
     const member = await makeUser();
-    const forged = await sign({ sub: String(member.id), role: 'admin', iat: now(), exp: now() + 3600 }, env.JWT_SECRET, 'HS256');
+    const forged = await sign({ sub: String(member.id), role: 'admin', ver: 0, iat: now(), exp: now() + 3600 }, env.JWT_SECRET, 'HS256');
     await expectProblem(await call('GET', '/users', { token: forged }), 403, 'FORBIDDEN');
   });
 

@@ -18,8 +18,8 @@ export const users = sqliteTable(
     DOB: text('dob'),
     address: text('address'),
     role: text('role', { enum: ROLES }).notNull().default('member'),
-    // Unix seconds of the last password change: tokens issued before it no longer authenticate.
-    tokens_valid_after: integer('tokens_valid_after'),
+    // Carried in every token (`ver`) and raised by a password change: older tokens stop working.
+    token_version: integer('token_version').notNull().default(0),
   },
   (t) => [
     uniqueIndex('users_email_unique').on(t.email),

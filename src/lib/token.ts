@@ -22,9 +22,9 @@ export function requireSecret(secret: string | undefined): string {
   return secret;
 }
 
-export async function issueToken(userId: number, role: Role, secret: string): Promise<string> {
+export async function issueToken(user: { id: number; role: Role; token_version: number }, secret: string): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return sign({ sub: String(userId), role, iat: now, exp: now + TOKEN_TTL_SECONDS }, secret, ALG);
+  return sign({ sub: String(user.id), role: user.role, ver: user.token_version, iat: now, exp: now + TOKEN_TTL_SECONDS }, secret, ALG);
 }
 
 export interface TokenClaims {
@@ -32,8 +32,8 @@ export interface TokenClaims {
   id: number;
   /** The role claimed when the token was issued: a hint only; the stored role is what counts. */
   role: Role;
-  /** `iat`, in Unix seconds: tokens older than the account's last password change are refused. */
-  issuedAt: number;
+  /** `ver`: the account's token version when issued; a password change raises it, retiring the token. */
+  version: number;
 }
 
 /** Verifies signature, algorithm and expiry; throws a 401 ApiError otherwise. */
@@ -48,5 +48,5 @@ export async function verifyToken(token: string, secret: string): Promise<TokenC
   // hono/jwt checks `exp` only when present: ours always carry it, so its absence means a forgery.
   const subject = typeof payload.sub === 'string' ? parsePositiveInteger(payload.sub) : undefined;
   if (typeof payload.exp !== 'number' || subject === undefined) throw unauthenticated('The token is invalid.');
-  return { id: subject, role: payload.role === 'admin' ? 'admin' : 'member', issuedAt: typeof payload.iat === 'number' ? payload.iat : 0 };
+  return { id: subject, role: payload.role === 'admin' ? 'admin' : 'member', version: typeof payload.ver === 'number' ? payload.ver : -1 };
 }

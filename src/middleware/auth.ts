@@ -50,10 +50,10 @@ function callerToken(c: Context<AppEnv>): TokenClaims {
 
 const callerQuery = (c: Context<AppEnv>, id: number) =>
   c.var.db
-    .select({ ...publicUserColumns, tokens_valid_after: users.tokens_valid_after })
+    .select({ ...publicUserColumns, token_version: users.token_version })
     .from(users)
     .where(eq(users.id, id));
-type CallerRow = AuthUser & { tokens_valid_after: number | null };
+type CallerRow = AuthUser & { token_version: number };
 
 /**
  * Tokens are not revoked when an account goes, changes role or changes password: checking the
@@ -61,8 +61,8 @@ type CallerRow = AuthUser & { tokens_valid_after: number | null };
  */
 function checkCaller(row: CallerRow | undefined, token: TokenClaims, role: Role | undefined): AuthUser {
   if (!row) throw unauthenticated('The token belongs to an account that no longer exists.');
-  const { tokens_valid_after: cutoff, ...caller } = row;
-  if (cutoff !== null && token.issuedAt < cutoff) {
+  const { token_version: version, ...caller } = row;
+  if (token.version !== version) {
     throw unauthenticated('The token was issued before the password changed; log in again.');
   }
   if (role && caller.role !== role) throw forbidden(`This requires the ${role} role.`);

@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { users } from '../../db/schema';
 import { isUniqueViolation } from '../../db/errors';
 import { pageWindow, toPage } from '../../lib/paging';
@@ -19,7 +19,7 @@ async function applyChanges(db: Database, id: number, { password, ...changes }: 
   const values =
     password === undefined
       ? changes
-      : { ...changes, password_hash: await hashPassword(password), tokens_valid_after: Math.floor(Date.now() / 1000) };
+      : { ...changes, password_hash: await hashPassword(password), token_version: sql`${users.token_version} + 1` };
   if (Object.keys(values).length === 0) {
     const [row] = await db.select(publicUserColumns).from(users).where(eq(users.id, id));
     return row;
@@ -59,7 +59,7 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   if (needsRehash(account.password_hash)) {
     await c.var.db.update(users).set({ password_hash: await hashPassword(password) }).where(eq(users.id, account.id));
   }
-  const token = await issueToken(account.id, account.role, secret);
+  const token = await issueToken(account, secret);
   return c.json({ message: `Welcome, ${account.first_name}.`, token, token_type: 'Bearer' as const, expires_in: TOKEN_TTL_SECONDS }, 200);
 };
 

@@ -13,7 +13,7 @@ export const publicUserColumns = {
   address: users.address,
   role: users.role,
 };
-export type PublicUser = Omit<UserRow, 'password_hash' | 'tokens_valid_after'>;
+export type PublicUser = Omit<UserRow, 'password_hash' | 'token_version'>;
 
 export const emailTaken = () => new ApiError(409, 'EMAIL_TAKEN', 'An account with this email already exists.');
 
@@ -42,6 +42,6 @@ export async function deleteUser(db: Database, id: number): Promise<void> {
 /** Login's lookup; `email` arrives lower-cased by validation, as it is stored. */
 export const findLoginUser = (db: Database, email: string) =>
   db
-    .select({ id: users.id, role: users.role, first_name: users.first_name, password_hash: users.password_hash })
+    .select({ id: users.id, role: users.role, first_name: users.first_name, password_hash: users.password_hash, token_version: users.token_version })
     .from(users)
     .where(eq(users.email, email));
