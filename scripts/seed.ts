@@ -90,7 +90,7 @@ if (executed.status !== 0) fail(`wrangler d1 execute failed:\n${executed.stderr 
 
 // 4. The cached popularity ranking describes the old data: drop it (local KV, same state dir).
 const kv = wrangler(['kv', 'key', 'delete', POPULARITY_KEY, '--binding', 'CACHE', ...target], { quiet: true });
-if (kv.status !== 0) console.warn(`seed: could not clear the cached popularity ranking (it expires within 5 minutes):\n${kv.stderr}`);
+if (kv.status !== 0) console.warn(`seed: could not clear the cached popularity ranking (it expires within 60 seconds):\n${kv.stderr}`);
 
 // 5. Check what landed.
 const [check] = d1Query<Record<string, number>>(

@@ -593,3 +593,39 @@ describe('OpenAPI', () => {
     expect(doc.components.schemas.Loan.properties).toHaveProperty('status');
   });
 });
+
+describe('list costs and per-borrower totals', () => {
+  const rowsRead = (res: Response) => Number(/d1_rows_read;desc="(\d+)"/.exec(res.headers.get('Server-Timing') ?? '')?.[1]);
+
+  it("keeps each borrower's total in a counter row, through checkouts, deletes and account removal", async () => {
+    const [member, admin] = [await makeUser(), await makeAdmin()];
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await openLoan(member)).id);
+    expect((await expectStatus(await listLoans(member), 200)).total).toBe(3);
+    expect((await expectStatus(await listLoans(admin, `?user_id=${member.id}`), 200)).total).toBe(3);
+    await expectStatus(await call('DELETE', `/loans/${ids[0]}`, { token: admin.token }), 200);
+    expect((await expectStatus(await listLoans(member, '?status=returned'), 200)).total).toBe(0);
+    for (const id of ids.slice(1)) await expectStatus(await loanAction(member, id, 'return'), 200);
+    expect((await expectStatus(await listLoans(member, '?status=returned'), 200)).total).toBe(2);
+    const before = (await expectStatus(await listLoans(admin), 200)).total;
+    await expectStatus(await call('DELETE', '/users', { token: member.token }), 200);
+    expect((await expectStatus(await listLoans(admin, `?user_id=${member.id}`), 200)).total).toBe(0);
+    expect((await expectStatus(await listLoans(admin), 200)).total).toBe(before);
+  });
+
+  it('reads O(page) rows for a long history, and O(open loans) for status pages', async () => {
+    const [member, admin] = [await makeUser(), await makeAdmin()];
+    // 3,000 returned loans, oldest first, then a few open ones: the worst order for a scan.
+    const values = Array.from({ length: 500 }, () => `(${member.id}, '2020-01-01', '2020-01-15', '2020-01-10')`).join(', ');
+    const insert = env.DB.prepare(`INSERT INTO loans (user_id, loan_date, deadline, return_date) VALUES ${values}`);
+    await env.DB.batch(Array.from({ length: 6 }, () => insert));
+    for (let i = 0; i < 3; i++) await openLoan(member);
+
+    const mine = await listLoans(member);
+    expect((await mine.clone().json<{ total: number }>()).total).toBe(3003);
+    expect(rowsRead(mine)).toBeLessThanOrEqual(20 * 3 + 10); // the page, the page again for its books, the counter
+    const active = await listLoans(admin, '?status=active');
+    expect(rowsRead(active)).toBeLessThan(500);
+    expect(rowsRead(await listLoans(admin, `?user_id=${member.id}&page=2`))).toBeLessThanOrEqual(40 * 3 + 10);
+  });
+});

@@ -64,6 +64,8 @@ export const loans = sqliteTable(
   (t) => [
     index('loans_user_idx').on(t.user_id, t.id),
     index('loans_open_deadline_idx').on(t.deadline, t.id).where(sql`${t.return_date} IS NULL`),
+    // Pages of open loans by id (status active/overdue) walk this instead of the whole table.
+    index('loans_open_id_idx').on(t.id, t.deadline).where(sql`${t.return_date} IS NULL`),
     check('loans_renewals_range', sql`${t.renewals} BETWEEN 0 AND 2`),
   ],
 );

@@ -271,19 +271,17 @@ const loanFilter = ({ userId, status }: LoanFilters, today: string) =>
   and(userId === undefined ? undefined : eq(loans.user_id, userId), status ? STATUS_CONDITIONS[status](today) : undefined);
 
 /**
- * A page's total without scanning loans: unfiltered it is the trigger-kept counter row; `returned`
- * is that counter minus the open loans, which the partial index loans_open_deadline_idx (WHERE
- * return_date IS NULL) counts. Other filters COUNT through an index: a user's loans through
- * loans_user_idx (user_id, id), active and overdue through the deadline range of that partial index.
+ * A page's total without scanning loans. Counter rows kept by triggers count all loans ('loans')
+ * and each borrower's ('loans:user:<id>'); `returned` is that counter minus the open loans.
+ * Active or overdue totals count their rows: across all borrowers through the partial index on
+ * open loans (O(open loans)), for one borrower through loans_user_idx (O(their loans)).
  */
-function loanTotal(db: Database, filters: LoanFilters, where: SQL | undefined) {
-  const loanCounter = eq(counters.name, 'loans');
-  if (filters.userId === undefined && filters.status === undefined) {
-    return db.select({ value: counters.value }).from(counters).where(loanCounter);
-  }
-  if (filters.userId === undefined && filters.status === 'returned') {
-    const open = sql<number>`(SELECT count(*) FROM ${loans} WHERE ${loans.return_date} IS NULL)`;
-    return db.select({ value: sql<number>`${counters.value} - ${open}` }).from(counters).where(loanCounter);
+function loanTotal(db: Database, { userId, status }: LoanFilters, where: SQL | undefined) {
+  const counterName = userId === undefined ? 'loans' : `loans:user:${userId}`;
+  if (status === undefined) return db.select({ value: counters.value }).from(counters).where(eq(counters.name, counterName));
+  if (status === 'returned') {
+    const open = db.$count(loans, and(isNull(loans.return_date), userId === undefined ? undefined : eq(loans.user_id, userId)));
+    return db.select({ value: sql<number>`${counters.value} - ${open}` }).from(counters).where(eq(counters.name, counterName));
   }
   return db.select({ value: count() }).from(loans).where(where);
 }
