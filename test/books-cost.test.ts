@@ -118,6 +118,13 @@ describe('GET /books', () => {
       expect(rowsRead).toBeLessThanOrEqual(page * perPage + 5);
     }
   });
+
+  it('a page past the end reads a few rows, not the catalogue', async () => {
+    const { roundTrips, rowsRead, body } = await measured('/books?page=1000000&per_page=100');
+    expect(body.items).toEqual([]);
+    expect(roundTrips).toBe(1);
+    expect(rowsRead).toBeLessThanOrEqual(5);
+  });
 });
 
 describe('GET /books/{id}', () => {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { books, counters } from '../../db/schema';
@@ -41,9 +41,17 @@ async function orTitleTaken<T>(write: Promise<T>): Promise<T> {
 /** `total` for the unfiltered list: the trigger-kept counter, one row instead of a table scan. */
 export const bookCount = (db: Database) => db.select({ value: counters.value }).from(counters).where(eq(counters.name, 'books'));
 
-/** One page by id; OFFSET makes page k read k × per_page rows of the rowid b-tree. */
-export const bookPage = (db: Database, { limit, offset }: { limit: number; offset: number }) =>
-  db.select(bookColumns).from(books).orderBy(asc(books.id)).limit(limit).offset(offset);
+/**
+ * One page by id; OFFSET makes page k read k × per_page rows of the rowid b-tree. A page past the
+ * end must not walk the catalogue to find nothing, so its LIMIT drops to 0 when the counter says
+ * the offset is beyond the last book (SQLite evaluates a LIMIT expression once, before the scan).
+ */
+export const bookPage = (db: Database, { limit, offset }: { limit: number; offset: number }) => {
+  const pastTheEnd = sql`(SELECT ${counters.value} FROM ${counters} WHERE ${counters.name} = 'books') <= ${offset}`;
+  const guardedLimit = sql`CASE WHEN ${pastTheEnd} THEN 0 ELSE ${limit} END`;
+  // Drizzle types LIMIT as a number, but writes whatever SQL it is given.
+  return db.select(bookColumns).from(books).orderBy(asc(books.id)).limit(guardedLimit as unknown as number).offset(offset);
+};
 
 export const findBook = (db: Database, id: number) => db.select(bookColumns).from(books).where(eq(books.id, id));
 
