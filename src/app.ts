@@ -3,6 +3,7 @@ import { createApp } from './lib/create-app';
 import { booksRouter } from './routes/books';
 import { healthRouter } from './routes/health';
 import { loansRouter } from './routes/loans';
+import { policyRouter } from './routes/policy';
 import { usersRouter } from './routes/users';
 
 const app = createApp();
@@ -14,7 +15,8 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
   description: 'A token from `POST /users/login`, valid for one hour.',
 });
 
-const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', booksRouter).route('/', loansRouter);
+const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', booksRouter).route('/', loansRouter)
+  .route('/', policyRouter);
 
 app.doc31('/openapi.json', {
   openapi: '3.1.0',

@@ -27,6 +27,9 @@ export const PROBLEM_CODES = [
   'BOOK_ON_ACTIVE_LOAN',
   'NOT_CONFIGURED',
   'SERVICE_UNAVAILABLE',
+  'PRECONDITION_FAILED',
+  'OVERPAYMENT',
+  'BALANCE_OUTSTANDING',
   'INTERNAL_ERROR',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -38,6 +41,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',

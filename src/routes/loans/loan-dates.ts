@@ -1,9 +1,7 @@
 /** Loan dates: pure functions over `YYYY-MM-DD` strings, all in UTC (contract, "Loans"). */
 
-/** A loan runs this long from its loan date, and each renewal adds the same again. */
-export const LOAN_PERIOD_DAYS = 14;
-/** Renewals a loan may have; the table's CHECK (renewals BETWEEN 0 AND 2) backs it up. */
-export const MAX_RENEWALS = 2;
+/** The policy's ceiling on max_renewals (0–10); the table's CHECK on renewals repeats it. */
+export const RENEWALS_CEILING = 10;
 
 export const LOAN_STATUSES = ['active', 'returned', 'overdue'] as const;
 export type LoanStatus = (typeof LOAN_STATUSES)[number];

@@ -5,7 +5,7 @@ import type { AppRouteHandler } from '../../lib/types';
 import { batchAsCaller } from '../../middleware/auth';
 import { toBook } from '../books/books.queries';
 import { invalidatePopularity } from '../books/popularity.cache';
-import { addDays, LOAN_PERIOD_DAYS, loanStatus } from './loan-dates';
+import { loanStatus } from './loan-dates';
 import * as queries from './loans.queries';
 import type * as routes from './loans.routes';
 
@@ -27,7 +27,7 @@ export const createLoan: AppRouteHandler<typeof routes.createLoan> = async (c) =
   const userId = user_id ?? caller.id;
   if (userId !== caller.id && caller.role !== 'admin') throw forbidden('Only an admin can open a loan for another user.');
   const day = today();
-  const result = await queries.checkout(c.var.db, { userId, bookIds, loanDate: day, deadline: addDays(day, LOAN_PERIOD_DAYS) });
+  const result = await queries.checkout(c.var.db, { userId, bookIds, loanDate: day });
   await invalidatePopularity(c);
   c.header('Location', `/loans/${result.loan.id}`);
   return c.json(toLoan(result, day), 201);

@@ -4,7 +4,8 @@ import { isUniqueViolation } from '../../db/errors';
 import { books, counters, loanBooks, loans, users, type LoanRow, type Role } from '../../db/schema';
 import { ApiError, notFound } from '../../lib/problem';
 import { bookColumns, type BookRecord } from '../books/books.queries';
-import { LOAN_PERIOD_DAYS, MAX_RENEWALS, type LoanStatus } from './loan-dates';
+import { policyDays, policyValue } from '../../lib/policy';
+import type { LoanStatus } from './loan-dates';
 
 /**
  * Every loan write is ONE db.batch(): D1 runs a batch atomically (a failing statement rolls the
@@ -74,11 +75,10 @@ export interface Checkout {
   userId: number;
   bookIds: number[];
   loanDate: string;
-  deadline: string;
 }
 
 /** Opens a loan holding `bookIds`, or writes nothing: 404 unknown user or book, 409 a book on loan. */
-export async function checkout(db: Database, { userId, bookIds, loanDate, deadline }: Checkout): Promise<LoanWithBooks> {
+export async function checkout(db: Database, { userId, bookIds, loanDate }: Checkout): Promise<LoanWithBooks> {
   const ids = JSON.stringify(bookIds);
   const requested = sql`(SELECT value FROM json_each(${ids}))`;
   // Ids are distinct (validation), so "as many available books as ids" means every one exists and is free.
@@ -94,7 +94,8 @@ export async function checkout(db: Database, { userId, bookIds, loanDate, deadli
               id: sql`NULL`.as('id'),
               user_id: users.id,
               loan_date: sql`${loanDate}`.as('loan_date'),
-              deadline: sql`${deadline}`.as('deadline'),
+              // The policy's loan period as it is when the loan opens (read inside this statement).
+              deadline: sql`date(${loanDate}, ${policyDays('loan_days')})`.as('deadline'),
               return_date: sql`NULL`.as('return_date'),
               renewals: sql`0`.as('renewals'),
             })
@@ -213,8 +214,9 @@ export async function returnLoan(db: Database, viewer: Viewer, id: number, today
 }
 
 /**
- * Moves the deadline on by a loan period. The conditions sit in the UPDATE itself, so racing
- * renewals are serialised by D1 and cannot pass MAX_RENEWALS: 404, 409 returned, overdue, limit.
+ * Moves the deadline on by the policy's renewal_days. The conditions sit in the UPDATE itself
+ * (the policy's max_renewals included), so racing renewals are serialised by D1 and cannot pass
+ * the limit: 404, 409 returned, overdue, limit.
  */
 export async function renewLoan(db: Database, viewer: Viewer, id: number, today: string): Promise<LoanWithBooks> {
   const [renewed, loanRows, loanBooksNow] = await db.batch([
@@ -222,11 +224,11 @@ export async function renewLoan(db: Database, viewer: Viewer, id: number, today:
       .update(loans)
       .set({
         // SQLite's date() does the same UTC calendar arithmetic as addDays().
-        deadline: sql`date(${loans.deadline}, ${`+${LOAN_PERIOD_DAYS} days`})`,
+        deadline: sql`date(${loans.deadline}, ${policyDays('renewal_days')})`,
         renewals: sql`${loans.renewals} + 1`,
       })
       .where(
-        and(visibleLoan(viewer, id), isNull(loans.return_date), gte(loans.deadline, today), lt(loans.renewals, MAX_RENEWALS)),
+        and(visibleLoan(viewer, id), isNull(loans.return_date), gte(loans.deadline, today), lt(loans.renewals, policyValue('max_renewals'))),
       )
       .returning({ id: loans.id }),
     selectLoan(db, viewer, id),
@@ -238,7 +240,7 @@ export async function renewLoan(db: Database, viewer: Viewer, id: number, today:
   if (renewed.length) return result;
   if (loan.return_date !== null) throw loanReturned();
   if (loan.deadline < today) throw new ApiError(409, 'LOAN_OVERDUE', `The loan was due on ${loan.deadline}; return it instead.`);
-  throw new ApiError(409, 'RENEWAL_LIMIT_REACHED', `A loan can be renewed at most ${MAX_RENEWALS} times.`);
+  throw new ApiError(409, 'RENEWAL_LIMIT_REACHED', `The loan has been renewed ${loan.renewals} times, the policy's limit (max_renewals).`);
 }
 
 /** Deletes a loan; loan_books rows cascade and their delete trigger lowers each book's readers. */

@@ -105,7 +105,7 @@ export const renewLoan = createRoute({
   path: '/loans/{id}/renew',
   tags,
   summary: 'Renew a loan',
-  description: `Moves the deadline on by 14 days, at most twice per loan, and not once the loan is overdue. ${PRIVACY}`,
+  description: `Moves the deadline on by the policy's \`renewal_days\` (14 by default), at most \`max_renewals\` times per loan (2 by default), and not once the loan is overdue. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
   request: { body: noBody, params: idParams },
