@@ -1,6 +1,7 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { createApp } from './lib/create-app';
 import { booksRouter } from './routes/books';
+import { eventsRouter } from './routes/events';
 import { healthRouter } from './routes/health';
 import { loansRouter } from './routes/loans';
 import { policyRouter } from './routes/policy';
@@ -16,7 +17,8 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
 });
 
 const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', booksRouter).route('/', loansRouter)
-  .route('/', policyRouter);
+  .route('/', policyRouter)
+  .route('/', eventsRouter);
 
 app.doc31('/openapi.json', {
   openapi: '3.1.0',

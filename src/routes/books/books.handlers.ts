@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
+import { eventContext } from '../../lib/events';
 import { pageWindow, toPage } from '../../lib/paging';
 import { notFound } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
@@ -17,7 +18,7 @@ export const listBooks: AppRouteHandler<typeof routes.listBooks> = async (c) => 
 };
 
 export const createBook: AppRouteHandler<typeof routes.createBook> = async (c) => {
-  const book = toBook(await insertBook(c.var.db, c.req.valid('json')));
+  const book = toBook(await insertBook(c.var.db, eventContext(c), c.req.valid('json')));
   await invalidatePopularity(c);
   c.header('Location', `/books/${book.id}`);
   return c.json(book, 201);
@@ -50,7 +51,7 @@ export const getBook: AppRouteHandler<typeof routes.getBook> = async (c) => {
 
 /** PUT (every field) and PATCH (some) differ only in what validation demanded of the body. */
 async function changeBook(c: Context<AppEnv>, id: number, changes: BookChanges) {
-  const row = await updateBook(c.var.db, id, changes);
+  const row = await updateBook(c.var.db, eventContext(c), id, changes);
   if (!row) throw notFound('Book');
   await invalidatePopularity(c);
   return toBook(row);
@@ -64,7 +65,7 @@ export const patchBook: AppRouteHandler<typeof routes.patchBook> = async (c) =>
 
 export const deleteBook: AppRouteHandler<typeof routes.deleteBook> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteBookRow(c.var.db, id);
+  await deleteBookRow(c.var.db, eventContext(c), id);
   await invalidatePopularity(c);
   return c.json({ message: `Book ${id} has been deleted.` }, 200);
 };

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { books, counters } from '../../db/schema';
+import { type EventContext, recordEvent } from '../../lib/events';
 import { ApiError, notFound } from '../../lib/problem';
 import type { BookChanges, BookInput } from './books.schemas';
 
@@ -55,15 +56,26 @@ export const bookPage = (db: Database, { limit, offset }: { limit: number; offse
 
 export const findBook = (db: Database, id: number) => db.select(bookColumns).from(books).where(eq(books.id, id));
 
-export async function insertBook(db: Database, input: BookInput): Promise<BookRecord> {
-  const [row] = await orTitleTaken(db.insert(books).values({ ...input, title_key: titleKey(input.title) }).returning(bookColumns));
+/** Creates a book and its `book.created` event in one batch (a taken title aborts both). */
+export async function insertBook(db: Database, context: EventContext, input: BookInput): Promise<BookRecord> {
+  const [[row]] = await orTitleTaken(
+    db.batch([
+      db.insert(books).values({ ...input, title_key: titleKey(input.title) }).returning(bookColumns),
+      recordEvent(db, context, 'book.created', { book_id: sql`(SELECT max(${books.id}) FROM ${books})` }),
+    ]),
+  );
   return row!;
 }
 
 /** Applies `changes` (all fields for PUT, some for PATCH); undefined when there is no such book. */
-export async function updateBook(db: Database, id: number, changes: BookChanges): Promise<BookRecord | undefined> {
+export async function updateBook(db: Database, context: EventContext, id: number, changes: BookChanges): Promise<BookRecord | undefined> {
   const keyed = changes.title === undefined ? changes : { ...changes, title_key: titleKey(changes.title) };
-  const [row] = await orTitleTaken(db.update(books).set(keyed).where(eq(books.id, id)).returning(bookColumns));
+  const [[row]] = await orTitleTaken(
+    db.batch([
+      db.update(books).set(keyed).where(eq(books.id, id)).returning(bookColumns),
+      recordEvent(db, context, 'book.updated', { book_id: id }),
+    ]),
+  );
   return row;
 }
 
@@ -72,10 +84,11 @@ export async function updateBook(db: Database, id: number, changes: BookChanges)
  * conditional DELETE see the same state, so a concurrent checkout cannot slip in between.
  * Returned loans simply lose the book (loan_books rows cascade).
  */
-export async function deleteBook(db: Database, id: number): Promise<void> {
+export async function deleteBook(db: Database, context: EventContext, id: number): Promise<void> {
   const [probe, deleted] = await db.batch([
     db.select({ on_loan: books.on_loan }).from(books).where(eq(books.id, id)),
     db.delete(books).where(and(eq(books.id, id), eq(books.on_loan, false))).returning({ id: books.id }),
+    recordEvent(db, context, 'book.deleted', { book_id: id }),
   ]);
   if (deleted.length) return;
   if (probe[0]?.on_loan) throw new ApiError(409, 'BOOK_ON_ACTIVE_LOAN', 'The book is on an active loan; delete it once it is returned.');

@@ -1,8 +1,9 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, ne, sql } from 'drizzle-orm';
 import { users } from '../../db/schema';
 import { isUniqueViolation } from '../../db/errors';
 import { pageWindow, toPage } from '../../lib/paging';
 import { hashPassword, needsRehash, verifyPassword } from '../../lib/password';
+import { type EventContext, eventContext, recordEvent } from '../../lib/events';
 import { ApiError, forbidden, notFound } from '../../lib/problem';
 import { issueToken, requireSecret, TOKEN_TTL_SECONDS } from '../../lib/token';
 import type { AppRouteHandler } from '../../lib/types';
@@ -13,8 +14,12 @@ import type * as routes from './users.routes';
 
 type Changes = Partial<Omit<PublicUser, 'id'>> & { password?: string };
 
-/** Applies a partial update; a password is stored hashed. Maps a taken email to 409. */
-async function applyChanges(db: Database, id: number, { password, ...changes }: Changes): Promise<PublicUser | undefined> {
+/**
+ * Applies a partial update; a password is stored hashed. Maps a taken email to 409. A role change
+ * appends `user.role_changed`, written BEFORE the update on the condition that the stored role
+ * differs (afterwards the old role is gone); a failing update aborts the batch, event included.
+ */
+async function applyChanges(db: Database, context: EventContext, id: number, { password, ...changes }: Changes): Promise<PublicUser | undefined> {
   // A new password also retires every token issued before it (checked on each request).
   const values =
     password === undefined
@@ -24,8 +29,11 @@ async function applyChanges(db: Database, id: number, { password, ...changes }: 
     const [row] = await db.select(publicUserColumns).from(users).where(eq(users.id, id));
     return row;
   }
+  const update = db.update(users).set(values).where(eq(users.id, id)).returning(publicUserColumns);
   try {
-    const [row] = await db.update(users).set(values).where(eq(users.id, id)).returning(publicUserColumns);
+    if (changes.role === undefined) return (await update)[0];
+    const roleDiffers = exists(db.select({ id: users.id }).from(users).where(and(eq(users.id, id), ne(users.role, changes.role))));
+    const [, [row]] = await db.batch([recordEvent(db, context, 'user.role_changed', { user_id: id }, sql`${roleDiffers}`), update]);
     return row;
   } catch (err) {
     if (isUniqueViolation(err, 'users.email')) throw emailTaken();
@@ -66,13 +74,13 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
 export const getProfile: AppRouteHandler<typeof routes.getProfile> = (c) => c.json(c.var.user, 200);
 
 export const updateProfile: AppRouteHandler<typeof routes.updateProfile> = async (c) => {
-  const row = await applyChanges(c.var.db, c.var.user.id, c.req.valid('json'));
+  const row = await applyChanges(c.var.db, eventContext(c), c.var.user.id, c.req.valid('json'));
   if (!row) throw notFound('User');
   return c.json(row, 200);
 };
 
 export const deleteSelf: AppRouteHandler<typeof routes.deleteSelf> = async (c) => {
-  await deleteUserRow(c.var.db, c.var.user.id);
+  await deleteUserRow(c.var.db, eventContext(c), c.var.user.id);
   return c.json({ message: 'Your account has been deleted.' }, 200);
 };
 
@@ -96,13 +104,13 @@ export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
 };
 
 export const updateUser: AppRouteHandler<typeof routes.updateUser> = async (c) => {
-  const row = await applyChanges(c.var.db, c.req.valid('param').id, c.req.valid('json'));
+  const row = await applyChanges(c.var.db, eventContext(c), c.req.valid('param').id, c.req.valid('json'));
   if (!row) throw notFound('User');
   return c.json(row, 200);
 };
 
 export const deleteUser: AppRouteHandler<typeof routes.deleteUser> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteUserRow(c.var.db, id);
+  await deleteUserRow(c.var.db, eventContext(c), id);
   return c.json({ message: `User ${id} has been deleted.` }, 200);
 };
