@@ -147,11 +147,12 @@ END;
 -- Hand-added: each patron's balance and entry count, kept in the same write as the entry.
 -- A payment or waiver that would take the balance below 0 fails the CHECK and aborts the write.
 CREATE TRIGGER `account_entries_balance` AFTER INSERT ON `account_entries` WHEN NEW.`user_id` IS NOT NULL BEGIN
-  INSERT INTO `account_balances` (`user_id`, `balance_cents`, `entries`)
-  VALUES (NEW.`user_id`, CASE WHEN NEW.`kind` IN ('fine', 'charge') THEN NEW.`amount_cents` ELSE -NEW.`amount_cents` END, 1)
-  ON CONFLICT (`user_id`) DO UPDATE SET
-    `balance_cents` = `balance_cents` + excluded.`balance_cents`,
-    `entries` = `entries` + 1;
+  INSERT INTO `account_balances` (`user_id`, `balance_cents`, `entries`) VALUES (NEW.`user_id`, 0, 0)
+  ON CONFLICT (`user_id`) DO NOTHING;
+  UPDATE `account_balances` SET
+    `balance_cents` = `balance_cents` + CASE WHEN NEW.`kind` IN ('fine', 'charge') THEN NEW.`amount_cents` ELSE -NEW.`amount_cents` END,
+    `entries` = `entries` + 1
+  WHERE `user_id` = NEW.`user_id`;
 END;
 --> statement-breakpoint
 CREATE TRIGGER `account_entries_no_delete` BEFORE DELETE ON `account_entries` BEGIN

@@ -1,5 +1,6 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { createApp } from './lib/create-app';
+import { accountsRouter } from './routes/accounts';
 import { booksRouter } from './routes/books';
 import { eventsRouter } from './routes/events';
 import { healthRouter } from './routes/health';
@@ -18,7 +19,8 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
 
 const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', booksRouter).route('/', loansRouter)
   .route('/', policyRouter)
-  .route('/', eventsRouter);
+  .route('/', eventsRouter)
+  .route('/', accountsRouter);
 
 app.doc31('/openapi.json', {
   openapi: '3.1.0',
