@@ -1,3 +1,4 @@
+import { eventContext } from '../../lib/events';
 import { today } from '../../lib/fields';
 import { pageWindow, toPage } from '../../lib/paging';
 import { forbidden } from '../../lib/problem';
@@ -77,7 +78,7 @@ export const removeBook: AppRouteHandler<typeof routes.removeBook> = async (c) =
 
 export const returnLoan: AppRouteHandler<typeof routes.returnLoan> = async (c) => {
   const day = today();
-  const result = await queries.returnLoan(c.var.db, c.var.user, c.req.valid('param').id, day);
+  const result = await queries.returnLoan(c.var.db, c.var.user, c.req.valid('param').id, day, eventContext(c));
   await invalidatePopularity(c);
   return c.json(toLoan(result, day), 200);
 };

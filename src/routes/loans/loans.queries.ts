@@ -4,7 +4,9 @@ import { isUniqueViolation } from '../../db/errors';
 import { books, counters, loanBooks, loans, users, type LoanRow, type Role } from '../../db/schema';
 import { ApiError, notFound } from '../../lib/problem';
 import { bookColumns, type BookRecord } from '../books/books.queries';
+import type { EventContext } from '../../lib/events';
 import { policyDays, policyValue } from '../../lib/policy';
+import { chargeFines } from '../accounts/fines';
 import type { LoanStatus } from './loan-dates';
 
 /**
@@ -186,18 +188,26 @@ export async function removeBook(db: Database, viewer: Viewer, loanId: number, b
   throw new ApiError(409, 'BOOK_NOT_ON_LOAN', `Book ${bookId} is not on this loan.`);
 }
 
-/** Sets the return date and frees the loan's books in the same batch: 404, 409 already returned. */
-export async function returnLoan(db: Database, viewer: Viewer, id: number, today: string): Promise<LoanWithBooks> {
+/**
+ * Sets the return date, charges a fine per book returned late and frees the loan's books, in the
+ * same batch: 404, 409 already returned.
+ */
+export async function returnLoan(db: Database, viewer: Viewer, id: number, today: string, context: EventContext): Promise<LoanWithBooks> {
   const returnedLoan = db
     .select({ id: loans.id })
     .from(loans)
     .where(and(eq(loans.id, id), isNotNull(loans.return_date)));
-  const [returned, , loanRows, loanBooksNow] = await db.batch([
+  // The loan's books still out, while the update below has just returned it (else none).
+  const lateItems = sql`SELECT ${loans.user_id} AS user_id, ${loans.id} AS loan_id, NULL AS copy_id, ${loanBooks.book_id} AS book_id, ${loans.deadline} AS deadline
+    FROM ${loanBooks} JOIN ${loans} ON ${loans.id} = ${loanBooks.loan_id}
+    WHERE ${loanBooks.loan_id} = ${id} AND ${loanBooks.active} = 1 AND ${loans.return_date} IS NOT NULL AND ${loans.deadline} < ${today}`;
+  const [returned, , , , loanRows, loanBooksNow] = await db.batch([
     db
       .update(loans)
       .set({ return_date: today })
       .where(and(visibleLoan(viewer, id), isNull(loans.return_date)))
       .returning({ id: loans.id }),
+    ...chargeFines(db, context, today, lateItems),
     // A returned loan holds no active book, so this changes rows only if the update above just
     // returned the loan; the triggers then mark the books available.
     db
