@@ -22,7 +22,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   403: 'Authenticated but not allowed (FORBIDDEN)',
   404: 'Not found (NOT_FOUND)',
   409: 'Conflicts with the current state',
-  412: 'If-Match names no current version (PRECONDITION_FAILED)',
+  412: 'If-Match matches no current ETag (PRECONDITION_FAILED)',
   413: 'Body over 64 KiB (PAYLOAD_TOO_LARGE)',
   415: 'Body is not application/json (UNSUPPORTED_MEDIA_TYPE)',
   429: 'Rate limited (RATE_LIMITED); see Retry-After',

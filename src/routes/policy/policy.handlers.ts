@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
+import { policy } from '../../db/schema';
 import type { AppEnv } from '../../env';
 import { eventContext } from '../../lib/events';
 import { validationFailed } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
-import { etag, ifMatchVersions, notModified, notModifiedResponse, preconditionFailed } from './conditional';
+import { conditionalGet, etag, ifMatch, preconditionFailed } from '../../lib/conditional';
 import { readPolicy, type StoredPolicy, updatePolicy } from './policy.queries';
 import type * as routes from './policy.routes';
 import type { PolicyChanges } from './policy.schemas';
@@ -20,8 +21,8 @@ export const getPolicy: AppRouteHandler<typeof routes.getPolicy> = async (c) => 
   const [row] = await readPolicy(c.var.db);
   // The migration writes the one row; a database without it is not set up.
   if (!row) throw new Error('policy row missing');
-  if (notModified(c, row.version)) return notModifiedResponse(c, row.version) as never;
-  c.header('ETag', etag(row.version));
+  const unchanged = conditionalGet(c, row.version);
+  if (unchanged) return unchanged;
   return c.json(toPolicy(c, row), 200);
 };
 
@@ -30,7 +31,7 @@ async function changePolicy(c: Context<AppEnv>, { currency, ...changes }: Policy
   if (currency !== undefined && currency !== currencyOf(c)) {
     throw validationFailed({ currency: [`Read-only: set by configuration; send "${currencyOf(c)}" or leave it out.`] });
   }
-  const row = await updatePolicy(c.var.db, eventContext(c), changes, ifMatchVersions(c));
+  const row = await updatePolicy(c.var.db, eventContext(c), changes, ifMatch(c, policy.version));
   if (!row) throw preconditionFailed();
   c.header('ETag', etag(row.version));
   return toPolicy(c, row);

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { policy, type PolicyRow } from '../../db/schema';
 import { type EventContext, recordEvent } from '../../lib/events';
@@ -20,13 +20,13 @@ export async function updatePolicy(
   db: Database,
   context: EventContext,
   changes: Partial<Omit<StoredPolicy, 'version'>>,
-  versions: number[] | undefined,
+  ifMatch: SQL | undefined,
 ): Promise<StoredPolicy | undefined> {
   const [updated] = await db.batch([
     db
       .update(policy)
       .set({ ...changes, version: sql`${policy.version} + 1` })
-      .where(and(eq(policy.id, 1), versions === undefined ? undefined : inArray(policy.version, versions)))
+      .where(and(eq(policy.id, 1), ifMatch))
       .returning(policyColumns),
     recordEvent(db, context, 'policy.changed', {}),
   ]);

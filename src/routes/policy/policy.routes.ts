@@ -1,18 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import { etagResponseHeader as etagHeader, ifMatchHeader as ifMatch, ifNoneMatchHeader, notModifiedResponse } from '../../lib/conditional';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems } from '../../lib/openapi';
 import { requireUser } from '../../middleware/auth';
 import { policyBody, policyPatchBody, policySchema } from './policy.schemas';
 
 const tags = ['Policy'];
 const admin = requireUser('admin');
-
-const etagHeader = { ETag: { schema: { type: 'string' as const }, description: 'The policy’s version, e.g. `"3"`; raised by every change.' } };
-const ifMatch = z.object({
-  'if-match': z
-    .string()
-    .optional()
-    .openapi({ description: 'Strong tags or `*`: the write happens only if one names the current version (else 412).' }),
-});
 
 export const getPolicy = createRoute({
   method: 'get',
@@ -22,14 +15,10 @@ export const getPolicy = createRoute({
   description:
     'Anyone may read them. Carries `ETag`; `If-None-Match` naming the current version answers 304 with no body. ' +
     'Amounts are in cents of `currency`.',
-  request: {
-    headers: z.object({
-      'if-none-match': z.string().optional().openapi({ description: 'Tags from an earlier ETag.' }),
-    }),
-  },
+  request: { headers: ifNoneMatchHeader },
   responses: {
     200: { ...json(policySchema, 'The policy'), headers: etagHeader },
-    304: { description: 'Not modified: `If-None-Match` names the current version.', headers: etagHeader },
+    ...notModifiedResponse,
     ...problems([]),
   },
 });
