@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { hashPassword } from '../src/lib/password.ts';
-import { ADMIN_PASSWORD, MEMBER_PASSWORD, generateSeed, seedStatements, todayUtc } from './lib/seed-data.ts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD, generateSeed, seedStatements, todayUtc } from './lib/seed-data.ts';
 import { ROOT, wrangler } from './lib/wrangler.ts';
 
 const { values } = parseArgs({
@@ -170,7 +170,19 @@ try {
   const loginBody = JSON.stringify(member);
   const login = await fetch(`${origin}/users/login`, { method: 'POST', headers: json, body: loginBody });
   const token = ((await login.json()) as { token?: string }).token ?? fail(`POST /users/login answered ${login.status}`);
-  console.log(`registered and logged in ${member.email} (${elapsed()})\n`);
+  const memberId = ((await registered.json()) as { id: number }).id;
+  const adminLogin = await fetch(`${origin}/users/login`, { method: 'POST', headers: json, body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }) });
+  const adminToken = ((await adminLogin.json()) as { token?: string }).token ?? fail(`admin login answered ${adminLogin.status}`);
+  // The member's account: 100 entries (charges and payments; the trigger keeps the balance), and
+  // 1,000 events of mixed actions for GET /events.
+  const entryRows = Array.from({ length: 100 }, (_, i) => `(${memberId}, '${i % 2 ? 'payment' : 'charge'}', ${i % 2 ? 100 : 150}, 'bench', '2026-01-01T00:00:00.000Z')`);
+  await db.prepare(`INSERT INTO account_entries (user_id, kind, amount_cents, note, created_at) VALUES ${entryRows.join(',')}`).run();
+  const actions = ['book.updated', 'charge.recorded', 'payment.recorded', 'policy.changed'];
+  for (let i = 0; i < 1000; i += 250) {
+    const rows = Array.from({ length: 250 }, (_, j) => `('2026-01-01T00:00:00.000Z', 1, '${actions[(i + j) % 4]}', ${memberId}, ${((i + j) % BOOKS) + 1})`);
+    await db.prepare(`INSERT INTO events (at, actor_id, action, user_id, book_id) VALUES ${rows.join(',')}`).run();
+  }
+  console.log(`registered and logged in ${member.email}, logged in the admin, 100 account entries, 1,000 events (${elapsed()})\n`);
 
   // 4. The endpoints.
   interface Endpoint {
@@ -192,6 +204,22 @@ try {
     { name: 'GET /books/popularity', method: 'GET', path: '/books/popularity', warm: true, note: 'KV hit (warmed)' },
     { name: 'GET /users/profile', method: 'GET', path: '/users/profile', headers: { authorization: `Bearer ${token}` } },
     { name: 'POST /users/login', method: 'POST', path: '/users/login', headers: json, body: loginBody, note: 'PBKDF2 100k' },
+    { name: 'GET /policy', method: 'GET', path: '/policy' },
+    {
+      name: 'GET /users/profile/account',
+      method: 'GET',
+      path: '/users/profile/account',
+      headers: { authorization: `Bearer ${token}` },
+      note: '100 entries, first page',
+    },
+    { name: 'GET /events?limit=50', method: 'GET', path: '/events?limit=50', headers: { authorization: `Bearer ${adminToken}` }, note: '1,000 events' },
+    {
+      name: 'GET /events?action&limit=50',
+      method: 'GET',
+      path: '/events?action=payment.recorded&limit=50',
+      headers: { authorization: `Bearer ${adminToken}` },
+      note: 'filtered through its index',
+    },
   ];
 
   interface Sample {

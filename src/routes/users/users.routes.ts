@@ -68,11 +68,13 @@ export const deleteSelf = createRoute({
   path: '/users',
   tags,
   summary: 'Delete your account',
-  description: 'Refused (409 HAS_ACTIVE_LOANS) while you have an active loan. Returned loans stay, anonymised.',
+  description:
+    'Refused (409 HAS_ACTIVE_LOANS) while you have an active loan, and (409 BALANCE_OUTSTANDING) while your account ' +
+    'balance is above 0. Returned loans and account entries stay, anonymised; events lose your id.',
   security: bearer,
   middleware: [member] as const,
   request: { body: noBody },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS') },
+  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS, BALANCE_OUTSTANDING') },
 });
 
 export const listUsers = createRoute({
@@ -102,7 +104,7 @@ export const updateUser = createRoute({
   path: '/users/{id}',
   tags,
   summary: 'Update a user (admin)',
-  description: 'Changes only the fields sent, `role` included.',
+  description: 'Changes only the fields sent, `role` included. A change of role appends `user.role_changed`.',
   security: bearer,
   middleware: [admin] as const,
   request: { params: idParams, body: jsonBody(adminUpdateBody) },
@@ -114,9 +116,11 @@ export const deleteUser = createRoute({
   path: '/users/{id}',
   tags,
   summary: 'Delete a user (admin)',
-  description: 'Refused (409 HAS_ACTIVE_LOANS) while the user has an active loan.',
+  description:
+    'Refused (409 HAS_ACTIVE_LOANS) while the user has an active loan, and (409 BALANCE_OUTSTANDING) while their ' +
+    'balance is above 0. Appends `user.deleted` (with no `user_id`: the user is gone, and their events lose it too).',
   security: bearer,
   middleware: [admin] as const,
   request: { body: noBody, params: idParams },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409], 'HAS_ACTIVE_LOANS') },
+  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409], 'HAS_ACTIVE_LOANS, BALANCE_OUTSTANDING') },
 });
