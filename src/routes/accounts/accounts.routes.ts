@@ -49,7 +49,7 @@ export const recordCharge = createRoute({
   path: '/users/{id}/account/charges',
   tags,
   summary: 'Charge a patron (admin)',
-  description: 'A replacement or damage fee: raises the balance. Appends `charge.recorded`.',
+  description: 'A replacement or damage fee: raises the balance. `copy_id`, when sent, must name an existing copy (404 otherwise); the entry then carries its `book_id`. Appends `charge.recorded`.',
   security: bearer,
   middleware: [admin] as const,
   request: { params: idParams, body: jsonBody(chargeBody) },
