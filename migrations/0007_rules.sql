@@ -64,63 +64,16 @@ CREATE TABLE `policy` (
 	CONSTRAINT "policy_block_overdue_copies" CHECK("policy"."block_overdue_copies" BETWEEN 0 AND 100)
 );
 --> statement-breakpoint
--- Hand-added (replaces drizzle-kit's rebuild of `loans`, which relies on PRAGMA foreign_keys=OFF:
--- inside D1's migration transaction that pragma does nothing, and dropping `loans` would then
--- cascade-delete every loan_books row). The CHECK on renewals widens to the policy's bound
--- (max_renewals 0–10); SQLite can change a CHECK only by rebuilding the table. loan_books is set
--- aside first and put back after (its triggers lower, then restore, books.readers and on_loan),
--- the AUTOINCREMENT counter is carried over so deleted loans' ids are never reused, and the
--- indexes and triggers that DROP TABLE removes are recreated below.
-CREATE TABLE `__saved_loan_books` AS SELECT `loan_id`, `book_id`, `active` FROM `loan_books`;--> statement-breakpoint
-DELETE FROM `loan_books`;--> statement-breakpoint
-CREATE TABLE `__new_loans` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-	`user_id` integer,
-	`loan_date` text NOT NULL,
-	`deadline` text NOT NULL,
-	`return_date` text,
-	`renewals` integer DEFAULT 0 NOT NULL,
-	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE set null,
-	CONSTRAINT "loans_renewals_range" CHECK("__new_loans"."renewals" BETWEEN 0 AND 10)
-);
---> statement-breakpoint
-INSERT INTO `__new_loans`("id", "user_id", "loan_date", "deadline", "return_date", "renewals") SELECT "id", "user_id", "loan_date", "deadline", "return_date", "renewals" FROM `loans`;--> statement-breakpoint
-INSERT INTO `sqlite_sequence` (`name`, `seq`) SELECT '__new_loans', `seq` FROM `sqlite_sequence` WHERE `name` = 'loans'
-  AND NOT EXISTS (SELECT 1 FROM `sqlite_sequence` WHERE `name` = '__new_loans');--> statement-breakpoint
-UPDATE `sqlite_sequence` SET `seq` = max(`seq`, (SELECT `seq` FROM `sqlite_sequence` WHERE `name` = 'loans'))
-  WHERE `name` = '__new_loans';--> statement-breakpoint
-DROP TABLE `loans`;--> statement-breakpoint
-ALTER TABLE `__new_loans` RENAME TO `loans`;--> statement-breakpoint
-INSERT INTO `loan_books` (`loan_id`, `book_id`, `active`) SELECT `loan_id`, `book_id`, `active` FROM `__saved_loan_books`;--> statement-breakpoint
-DROP TABLE `__saved_loan_books`;--> statement-breakpoint
-CREATE INDEX `loans_user_idx` ON `loans` (`user_id`,`id`);--> statement-breakpoint
-CREATE INDEX `loans_open_deadline_idx` ON `loans` (`deadline`,`id`) WHERE "loans"."return_date" IS NULL;--> statement-breakpoint
-CREATE INDEX `loans_open_id_idx` ON `loans` (`id`,`deadline`) WHERE "loans"."return_date" IS NULL;--> statement-breakpoint
--- Hand-added: the loans triggers of 0001 and 0003, as they were (DROP TABLE removed them).
-CREATE TRIGGER `loans_count_insert` AFTER INSERT ON `loans` BEGIN
-  UPDATE `counters` SET `value` = `value` + 1 WHERE `name` = 'loans';
-END;
---> statement-breakpoint
-CREATE TRIGGER `loans_count_delete` AFTER DELETE ON `loans` BEGIN
-  UPDATE `counters` SET `value` = `value` - 1 WHERE `name` = 'loans';
-END;
---> statement-breakpoint
-CREATE TRIGGER `loans_user_count_insert` AFTER INSERT ON `loans` WHEN NEW.`user_id` IS NOT NULL BEGIN
-  INSERT INTO `counters` (`name`, `value`) VALUES ('loans:user:' || NEW.`user_id`, 1)
-  ON CONFLICT (`name`) DO UPDATE SET `value` = `value` + 1;
-END;
---> statement-breakpoint
-CREATE TRIGGER `loans_user_count_delete` AFTER DELETE ON `loans` WHEN OLD.`user_id` IS NOT NULL BEGIN
-  UPDATE `counters` SET `value` = `value` - 1 WHERE `name` = 'loans:user:' || OLD.`user_id`;
-END;
---> statement-breakpoint
-CREATE TRIGGER `loans_user_count_reassign` AFTER UPDATE OF `user_id` ON `loans`
-WHEN OLD.`user_id` IS NOT NEW.`user_id` BEGIN
-  UPDATE `counters` SET `value` = `value` - 1 WHERE `name` = 'loans:user:' || OLD.`user_id`;
-  INSERT INTO `counters` (`name`, `value`) SELECT 'loans:user:' || NEW.`user_id`, 1 WHERE NEW.`user_id` IS NOT NULL
-  ON CONFLICT (`name`) DO UPDATE SET `value` = `value` + 1;
-END;
---> statement-breakpoint
+-- Hand-added (instead of drizzle-kit's rebuild of `loans`): the CHECK on renewals must follow the
+-- policy's bound (max_renewals 0–10), and SQLite changes a CHECK only by rebuilding the table. A
+-- rebuild is unsafe here: D1 keeps foreign keys on inside a migration, so dropping `loans` would
+-- cascade into loan_books and fire its triggers (which free copies, fill holds and end loans).
+-- So the old column steps aside (RENAME COLUMN carries its CHECK along), a new `renewals` column
+-- with the wider CHECK takes its place and its values; the old one is never written again
+-- (default 0) and is not part of the schema the app knows.
+ALTER TABLE `loans` RENAME COLUMN `renewals` TO `renewals_before_policy`;--> statement-breakpoint
+ALTER TABLE `loans` ADD `renewals` integer DEFAULT 0 NOT NULL CONSTRAINT "loans_renewals_policy_range" CHECK(`renewals` BETWEEN 0 AND 10);--> statement-breakpoint
+UPDATE `loans` SET `renewals` = `renewals_before_policy` WHERE `renewals_before_policy` <> 0;--> statement-breakpoint
 -- Hand-added: the one policy row, with the defaults (Part one's loan period and renewals).
 INSERT INTO `policy` (`id`) VALUES (1);
 --> statement-breakpoint
