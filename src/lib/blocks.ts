@@ -32,8 +32,12 @@ const itemsOut = (userId: number | SQL, today?: string) =>
   sql<number>`(SELECT count(*) FROM ${loanBooks} JOIN ${loans} ON ${loans.id} = ${loanBooks.loan_id}
     WHERE ${and(eq(loans.user_id, userId as number), isNull(loans.return_date), eq(loanBooks.active, true), today === undefined ? undefined : lt(loans.deadline, today))})`;
 
-/** What each block compares, in one row: a statement for the write's batch (or the pre-check's). */
-export const patronBlockProbe = (db: Database, userId: number, today: string, openHolds: SQL<number> = sql<number>`0`) =>
+/**
+ * What each block compares, in one row: a statement for the write's batch (or the pre-check's).
+ * `when` limits it to refusals, e.g. sql`changes() = 0` right after the write's last statement, so
+ * a write that succeeded does not pay for its explanation.
+ */
+export const patronBlockProbe = (db: Database, userId: number | SQL, today: string, openHolds: SQL<number> = sql<number>`0`, when?: SQL) =>
   db
     .select({
       balance_cents: balance(userId).mapWith(Number),
@@ -46,7 +50,7 @@ export const patronBlockProbe = (db: Database, userId: number, today: string, op
       max_holds: policy.max_holds,
     })
     .from(policy)
-    .where(eq(policy.id, 1));
+    .where(and(eq(policy.id, 1), when));
 
 export type BlockProbe = Awaited<ReturnType<typeof patronBlockProbe>>[number];
 
