@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { accountBalances, loanBooks, loans, policy } from '../db/schema';
 import { policyValue } from './policy';
@@ -25,12 +25,14 @@ export interface Adding {
   holds?: number;
 }
 
+// Written with their own aliases: these sub-selects are embedded in other statements (a select
+// list renders drizzle columns unqualified, and the outer statement may join tables with an `id`).
 const balance = (userId: number | SQL) =>
-  sql<number>`coalesce((SELECT ${accountBalances.balance_cents} FROM ${accountBalances} WHERE ${accountBalances.user_id} = ${userId}), 0)`;
+  sql<number>`coalesce((SELECT ab.balance_cents FROM ${accountBalances} ab WHERE ab.user_id = ${userId}), 0)`;
 
 const itemsOut = (userId: number | SQL, today?: string) =>
-  sql<number>`(SELECT count(*) FROM ${loanBooks} JOIN ${loans} ON ${loans.id} = ${loanBooks.loan_id}
-    WHERE ${and(eq(loans.user_id, userId as number), isNull(loans.return_date), eq(loanBooks.active, true), today === undefined ? undefined : lt(loans.deadline, today))})`;
+  sql<number>`(SELECT count(*) FROM ${loanBooks} blk_lb JOIN ${loans} blk_l ON blk_l.id = blk_lb.loan_id
+    WHERE blk_l.user_id = ${userId} AND blk_l.return_date IS NULL AND blk_lb.active = 1${today === undefined ? sql`` : sql` AND blk_l.deadline < ${today}`})`;
 
 /**
  * What each block compares, in one row: a statement for the write's batch (or the pre-check's).

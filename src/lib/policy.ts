@@ -26,7 +26,7 @@ export const POLICY_FIELDS = [
 
 /** `(SELECT <field> FROM policy WHERE id = 1)`: one primary-key lookup inside the statement. */
 export const policyValue = (field: PolicyField): SQL<number> =>
-  sql<number>`(SELECT ${sql.identifier(field)} FROM ${policy} WHERE ${policy.id} = 1)`;
+  sql<number>`(SELECT p.${sql.identifier(field)} FROM ${policy} p WHERE p.id = 1)`;
 
 /** A `date()` modifier adding the policy's number of days: `date(x, policyDays('loan_days'))`. */
 export const policyDays = (field: 'loan_days' | 'renewal_days' | 'hold_pickup_days'): SQL<string> =>
