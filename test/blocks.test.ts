@@ -76,3 +76,22 @@ describe('patron-level blocks', () => {
     await patchPolicy({ max_holds: 5 });
   });
 });
+
+describe('the probe inside a request’s batch', () => {
+  it('keeps its columns in place through the D1 wrapper (an unnamed `0` column would sort first)', async () => {
+    const { instrumentD1, newD1Stats } = await import('../src/db/instrument');
+    const wrapped = createDb(instrumentD1(env.DB, newD1Stats()));
+    const member = await makeUser();
+    const [[probe]] = await wrapped.batch([patronBlockProbe(wrapped, member.id, '2030-01-01', sql<number>`0`)]);
+    expect(probe).toEqual({
+      balance_cents: 0,
+      block_balance_cents: 500,
+      overdue_copies: 0,
+      block_overdue_copies: 1,
+      active_copies: 0,
+      max_active_copies: 10,
+      open_holds: 0,
+      max_holds: 5,
+    });
+  });
+});

@@ -42,13 +42,15 @@ const itemsOut = (userId: number | SQL, today?: string) =>
 export const patronBlockProbe = (db: Database, userId: number | SQL, today: string, openHolds: SQL<number> = sql<number>`0`, when?: SQL) =>
   db
     .select({
-      balance_cents: balance(userId).mapWith(Number),
+      // Every column named: the request's D1 wrapper serves drizzle's positional rows from
+      // objects, where an unnamed expression such as `0` would sort first and shift the others.
+      balance_cents: balance(userId).mapWith(Number).as('balance_cents'),
       block_balance_cents: policy.block_balance_cents,
-      overdue_copies: itemsOut(userId, today).mapWith(Number),
+      overdue_copies: itemsOut(userId, today).mapWith(Number).as('overdue_copies'),
       block_overdue_copies: policy.block_overdue_copies,
-      active_copies: itemsOut(userId).mapWith(Number),
+      active_copies: itemsOut(userId).mapWith(Number).as('active_copies'),
       max_active_copies: policy.max_active_copies,
-      open_holds: sql<number>`${openHolds}`.mapWith(Number),
+      open_holds: sql<number>`${openHolds}`.mapWith(Number).as('open_holds'),
       max_holds: policy.max_holds,
     })
     .from(policy)
