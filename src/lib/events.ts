@@ -36,7 +36,14 @@ export interface EventContext {
   at: string;
 }
 
-export const eventContext = (c: Context<AppEnv>): EventContext => ({ actorId: c.var.user?.id ?? null, at: new Date().toISOString() });
+/**
+ * The request's actor: the stored caller when a middleware loaded it, else the verified token's
+ * user (writes that check the caller inside their own SQL never load it separately).
+ */
+export const eventContext = (c: Context<AppEnv>): EventContext => ({
+  actorId: c.var.user?.id ?? c.var.token?.id ?? null,
+  at: new Date().toISOString(),
+});
 
 type Value = number | null | SQLWrapper;
 
