@@ -1,5 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { hashPassword } from '../src/lib/password';
 import { call, expectProblem, expectStatus, freshIp, makeAdmin, makeBook, makeUser, seedBook, type TestUser } from './helpers';
 
 /**
@@ -156,6 +157,14 @@ describe('email limits of RFC 5321 and RFC 1035 (issue 8 #9)', () => {
   ])('rejects %s', async (_name, email) => {
     const problem = await expectProblem(await register(email), 400, 'VALIDATION_FAILED');
     expect(Object.keys(problem.errors)).toEqual(['email']);
+  });
+
+  it('login still finds an account registered before the limits', async () => {
+    const legacy = `${'l'.repeat(65)}.${Date.now()}@example-.org`;
+    await env.DB.prepare("INSERT INTO users (first_name, last_name, email, password_hash) VALUES ('Old', 'Account', ?, ?)")
+      .bind(legacy, await hashPassword('legacy password'))
+      .run();
+    await expectStatus(await call('POST', '/users/login', { body: { email: legacy, password: 'legacy password' } }), 200);
   });
 
   it('accepts the limits themselves', async () => {
