@@ -68,6 +68,21 @@ describe('Server-Timing shows D1 cost on successes only (issue 8 #1, #2)', () =>
     await expectProblem(res, 403, 'FORBIDDEN');
   });
 
+  it('no error carries D1 figures, whichever path rendered it (notFound, 405, validation, rate limit)', async () => {
+    const member = await makeUser();
+    const errors = [
+      await call('GET', '/nope'),
+      await call('PATCH', '/health'),
+      await call('GET', '/books/search'),
+      await call('POST', '/loans', { token: member.token, body: { book_ids: [0] } }),
+      await call('GET', '/users/profile', { token: 'a.b.c' }),
+    ];
+    for (const res of errors) {
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.headers.get('Server-Timing'), `${res.status} ${res.url}`).toBeNull();
+    }
+  });
+
   it('still reports the cost of a success', async () => {
     const res = await call('GET', '/books?per_page=1');
     expect(res.headers.get('Server-Timing')).toMatch(/d1_round_trips;desc="1".*d1_rows_read;desc="\d+"/);
