@@ -68,7 +68,7 @@ describe('Server-Timing shows D1 cost on successes only (issue 8 #1, #2)', () =>
     await expectProblem(res, 403, 'FORBIDDEN');
   });
 
-  it('no error carries D1 figures, whichever path rendered it (notFound, 405, validation, rate limit)', async () => {
+  it('no error carries D1 figures, whichever path rendered it (notFound, 405, validation, bad token)', async () => {
     const member = await makeUser();
     const errors = [
       await call('GET', '/nope'),
