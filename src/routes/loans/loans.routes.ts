@@ -5,10 +5,11 @@ import { requireToken, requireUser } from '../../middleware/auth';
 import { checkoutBody, listLoansQuery, loanBookParams, loanBooksChangeSchema, loanPageSchema, loanSchema } from './loans.schemas';
 
 const tags = ['Loans'];
-const member = requireUser();
 const admin = requireUser('admin');
 /** Reads authorise the caller inside their own batch (one D1 round trip): see batchAsCaller. */
 const memberRead = requireToken();
+/** Patron and desk writes authorise inside the write's own SQL (one D1 round trip): see lib/caller.ts. */
+const member = requireToken();
 
 const PRIVACY = 'Members reach only their own loans; another member’s loan answers 404, as if it did not exist.';
 
