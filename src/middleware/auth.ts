@@ -41,6 +41,9 @@ function tokenOf(c: Context<AppEnv>): TokenClaims | null {
   return c.get('token') ?? null;
 }
 
+/** The verified token, or null when none was sent; throws the 401 a bad one earned. */
+export const optionalToken = (c: Context<AppEnv>): TokenClaims | null => tokenOf(c);
+
 export function callerToken(c: Context<AppEnv>): TokenClaims {
   const token = tokenOf(c);
   if (token) return token;
