@@ -120,6 +120,7 @@ try {
             LOGIN_LIMITER: limiter('1001'),
             REGISTER_LIMITER: limiter('1002'),
             WRITE_LIMITER: limiter('1003'),
+            ADMIN_WRITE_LIMITER: limiter('1005'),
             READ_LIMITER: limiter('1004'),
           },
         },

@@ -6,23 +6,30 @@ import { ApiError } from '../lib/problem';
 const PERIOD_SECONDS = 60;
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-type LimiterName = 'LOGIN_LIMITER' | 'REGISTER_LIMITER' | 'WRITE_LIMITER' | 'READ_LIMITER';
+type LimiterName = 'LOGIN_LIMITER' | 'REGISTER_LIMITER' | 'WRITE_LIMITER' | 'ADMIN_WRITE_LIMITER' | 'READ_LIMITER';
 
 /**
  * Each request counts against exactly one limit (contract, "Rate limits"): login and register
- * by IP, authenticated writes by user, everything else by IP.
+ * by IP, authenticated writes by user (admins 300/60 s, others 60/60 s), everything else by IP.
+ *
+ * The limiter runs before D1 is asked anything, so the admin budget is chosen by the verified
+ * token's role claim. That is safe: the claim only picks the budget; every admin write checks the
+ * stored role itself (inside its SQL or before it), so a demoted admin's token buys at most a larger
+ * budget for requests that are then refused, until it expires (1 h) or the password changes.
  */
-function classify(method: string, path: string, subject: number | undefined, ip: string): [LimiterName, string] {
+function classify(method: string, path: string, subject: { id: number; role: string } | undefined, ip: string): [LimiterName, string] {
   if (method === 'POST' && path === '/users/login') return ['LOGIN_LIMITER', `ip:${ip}`];
   if (method === 'POST' && path === '/users') return ['REGISTER_LIMITER', `ip:${ip}`];
-  if (WRITES.has(method) && subject !== undefined) return ['WRITE_LIMITER', `user:${subject}`];
+  if (WRITES.has(method) && subject !== undefined) {
+    return [subject.role === 'admin' ? 'ADMIN_WRITE_LIMITER' : 'WRITE_LIMITER', `user:${subject.id}`];
+  }
   return ['READ_LIMITER', `ip:${ip}`];
 }
 
 export const rateLimit = () =>
   createMiddleware<AppEnv>(async function rateLimit(c, next) {
     const ip = c.req.header('CF-Connecting-IP') ?? 'unknown';
-    const [name, key] = classify(c.req.method, c.req.path, c.get('token')?.id, ip);
+    const [name, key] = classify(c.req.method, c.req.path, c.get('token'), ip);
     const limiter: Bindings[LimiterName] | undefined = c.env[name];
     let allowed = true;
     try {

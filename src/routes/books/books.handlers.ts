@@ -40,7 +40,7 @@ export const createBook: AppRouteHandler<typeof routes.createBook> = (c) =>
 export const searchBooks: AppRouteHandler<typeof routes.searchBooks> = async (c) => {
   const { page, per_page, ...criteria } = c.req.valid('query');
   const [rows, [count]] = await c.var.db.batch(searchQueries(c.var.db, criteria, pageWindow({ page, per_page })));
-  return c.json(toPage(c, rows.map(toBook), count?.value ?? 0, { page, per_page }), 200);
+  return c.json(toPage(c, rows.map(toBook), count?.value ?? 0, { page, per_page }, criteria), 200);
 };
 
 export const popularBooks: AppRouteHandler<typeof routes.popularBooks> = async (c) => {

@@ -76,6 +76,7 @@ export const listLoans: AppRouteHandler<typeof routes.listLoans> = async (c) => 
       loans.map((loan) => toLoan(loan, day)),
       total,
       paging,
+      { status, user_id },
     ),
     200,
   );
