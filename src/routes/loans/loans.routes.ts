@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, problems, noBody, pagedJson } from '../../lib/openapi';
+import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
 import { requireToken, requireUser } from '../../middleware/auth';
 import { checkoutBody, listLoansQuery, loanBookParams, loanBooksChangeSchema, loanPageSchema, loanSchema } from './loans.schemas';
 
@@ -26,10 +27,13 @@ export const createLoan = createRoute({
     'When requests race for a book, exactly one wins.',
   security: bearer,
   middleware: [member] as const,
-  request: { body: { required: false, content: { 'application/json': { schema: checkoutBody } } } },
+  request: { body: { required: false, content: { 'application/json': { schema: checkoutBody } } }, headers: idempotencyKeyHeader },
   responses: {
-    201: { ...json(loanSchema, 'The new loan; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'BOOK_UNAVAILABLE'),
+    201: {
+      ...json(loanSchema, 'The new loan; `Location` names it'),
+      headers: { Location: { schema: { type: 'string' } }, ...replayedResponseHeader },
+    },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422], 'BOOK_UNAVAILABLE'),
   },
 });
 
@@ -97,8 +101,11 @@ export const returnLoan = createRoute({
   description: `Sets \`return_date\` to today (UTC) and makes the loan’s books available again. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
-  request: { body: noBody, params: idParams },
-  responses: { 200: json(loanSchema, 'The returned loan'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED') },
+  request: { body: noBody, params: idParams, headers: idempotencyKeyHeader },
+  responses: {
+    200: { ...json(loanSchema, 'The returned loan'), headers: replayedResponseHeader },
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED'),
+  },
 });
 
 export const renewLoan = createRoute({
@@ -109,10 +116,10 @@ export const renewLoan = createRoute({
   description: `Moves the deadline on by 14 days, at most twice per loan, and not once the loan is overdue. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
-  request: { body: noBody, params: idParams },
+  request: { body: noBody, params: idParams, headers: idempotencyKeyHeader },
   responses: {
-    200: json(loanSchema, 'The renewed loan'),
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED, LOAN_OVERDUE or RENEWAL_LIMIT_REACHED'),
+    200: { ...json(loanSchema, 'The renewed loan'), headers: replayedResponseHeader },
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED, LOAN_OVERDUE or RENEWAL_LIMIT_REACHED'),
   },
 });
 
