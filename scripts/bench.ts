@@ -207,7 +207,8 @@ try {
   // Books of their own for the write cycles (never on a seeded loan): one per connection and sample.
   const freshBooks = async (label: string) => {
     const ids: number[] = [];
-    for (let i = 0; i < CONNECTIONS + 8; i++) {
+    // Each autocannon run leaves up to one claimed book per connection behind (requests built, never sent).
+    for (let i = 0; i < 4 * CONNECTIONS + 8; i++) {
       const row = await db
         .prepare("INSERT INTO books (title, title_key, genre, age_category, publish_date, author) VALUES (?1, lower(?1), 'Bench', 'Adult', '2001-01-01', 'Bench') RETURNING id")
         .bind(`Bench ${label} ${i}`)
