@@ -148,6 +148,33 @@ describe('Idempotency-Key on POST /loans', () => {
   });
 });
 
+describe('Idempotency-Key on other POSTs', () => {
+  it('POST /books replays with the book as it is now and its ETag; 404 once deleted', async () => {
+    const admin = await makeAdmin();
+    const key = newKey();
+    const body = { title: `Idempotent ${Date.now()}`, genre: 'g', age_category: 'a', publish_date: '2000-01-01', author: 'x' };
+    const first = await call('POST', '/books', { token: admin.token, body, headers: { 'Idempotency-Key': key } });
+    const book = await expectStatus(first, 201);
+    await expectStatus(await call('PATCH', `/books/${book.id}`, { token: admin.token, body: { genre: 'Changed' } }), 200);
+    const again = await call('POST', '/books', { token: admin.token, body, headers: { 'Idempotency-Key': key } });
+    expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(again.headers.get('Location')).toBe(`/books/${book.id}`);
+    expect(again.headers.get('ETag')).toMatch(/^"\d+"$/);
+    expect((await expectStatus(again, 201)).genre).toBe('Changed');
+    await expectStatus(await call('DELETE', `/books/${book.id}`, { token: admin.token }), 200);
+    await expectProblem(await call('POST', '/books', { token: admin.token, body, headers: { 'Idempotency-Key': key } }), 404, 'NOT_FOUND');
+  });
+
+  it('login ignores Idempotency-Key, even a malformed one', async () => {
+    const member = await makeUser();
+    const before = await keyCount();
+    const res = await call('POST', '/users/login', { body: { email: member.email, password: member.password }, headers: { 'Idempotency-Key': 'not a valid key!' } });
+    await expectStatus(res, 200);
+    await expectStatus(await call('POST', '/users/login', { body: { email: member.email, password: member.password }, headers: { 'Idempotency-Key': 'login-1' } }), 200);
+    expect(await keyCount()).toBe(before);
+  });
+});
+
 describe('caller inside the write', () => {
   it('401 for a deleted account and for a retired token, in one round trip, writing nothing', async () => {
     const member = await makeUser();
