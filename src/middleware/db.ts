@@ -20,8 +20,14 @@ export function clientBookmark(header: string | undefined): string | undefined {
 /**
  * One Drizzle client per request over a D1 session (read replication): reads start at any replica
  * (`first-unconstrained`) or at least as fresh as the client's bookmark; writes start at the primary.
- * Every call is counted for Server-Timing; the session's bookmark goes back in `X-D1-Bookmark` on
- * every response that reached D1, refusals included, so a client can read its own writes anywhere.
+ * The session's bookmark goes back in `X-D1-Bookmark` on every response that reached D1, refusals
+ * included, so a client can read its own writes anywhere.
+ *
+ * Every call is counted; the cost is published in `Server-Timing` on 2xx/3xx answers only. A
+ * refusal's cost says what the refused request found (rows read by a wrong-password login, by
+ * another member's loan, by a forbidden list), so any answer of 400 or above carries no
+ * Server-Timing at all: every refusal then looks exactly like its "missing" twin. Routes never set
+ * the header themselves. The request log line still records the cost of every answer, for operators.
  */
 export const database = () =>
   createMiddleware<AppEnv>(async function database(c, next) {
@@ -37,7 +43,11 @@ export const database = () =>
       const bookmark = session.getBookmark();
       if (bookmark) c.header('X-D1-Bookmark', bookmark);
     }
-    // Cost made visible to browsers and to `npm run bench`.
+    // onError and notFound have rendered by now, so this sees every answer, errors included.
+    if (c.res.status >= 400) {
+      c.res.headers.delete('Server-Timing');
+      return;
+    }
     c.header(
       'Server-Timing',
       [
