@@ -71,6 +71,7 @@ export const register: AppRouteHandler<typeof routes.register> = (c) =>
             .onConflictDoNothing({ target: users.email })
             .returning({ ...publicUserColumns, version: users.version })
         : db.insert(users).values(values).onConflictDoNothing({ target: users.email }).returning({ ...publicUserColumns, version: users.version });
+      // The probe explains a refused admin-only insert (401 or 403); without a token it matches no row.
       const [probe, [created]] = await idempotentBatch(db, key, [callerProbe(db, token ?? { id: 0 }), insert], {
         after: 1,
         status: 201,
