@@ -4,6 +4,8 @@ import { call, expectProblem, expectStatus, makeAdmin, makeUser, seedBook, type 
 
 const entry = (admin: TestUser, userId: number, kind: 'charges' | 'payments' | 'waivers', body: unknown) =>
   call('POST', `/users/${userId}/account/${kind}`, { token: admin.token, body });
+const entry_ = (admin: TestUser, userId: number, kind: 'charges' | 'payments' | 'waivers', body: unknown) =>
+  call('POST', `/users/${userId}/account/${kind}`, { token: admin.token, body });
 const account = (user: TestUser, query = '') => call('GET', `/users/profile/account${query}`, { token: user.token });
 const eventsFor = (userId: number) =>
   env.DB.prepare('SELECT action, actor_id, user_id FROM events WHERE user_id = ? ORDER BY id').bind(userId).all().then((r) => r.results);
@@ -131,6 +133,29 @@ describe('accounts', () => {
     // Caller + user + balance row + 40 rows walked for the offset page (no open loans).
     expect(Number(/d1_rows_read;desc="(\d+)"/.exec(timing)?.[1])).toBeLessThanOrEqual(45);
     await expectProblem(await account(member, '?per_page=101'), 400, 'VALIDATION_FAILED');
+  });
+
+  it('Idempotency-Key: a repeat answers the same entry without recording it twice; another body is 422; a refusal is not recorded', async () => {
+    const member = await makeUser();
+    const post = (kind: 'charges' | 'payments', body: unknown, key: string) =>
+      call('POST', `/users/${member.id}/account/${kind}`, { token: admin.token, body, headers: { 'Idempotency-Key': key } });
+    const key = `charge-${member.id}`;
+    const first = await post('charges', { amount_cents: 400, note: 'Lost' }, key);
+    const entry = await expectStatus(first, 201);
+    const again = await post('charges', { note: 'Lost', amount_cents: 400 }, key);
+    expect(await expectStatus(again, 201)).toEqual(entry);
+    expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(again.headers.get('Location')).toBe(`/users/${member.id}/account`);
+    await expectProblem(await post('charges', { amount_cents: 401, note: 'Lost' }, key), 422, 'IDEMPOTENCY_KEY_REUSED');
+    // Racing repeats of a payment: one change.
+    const pay = await Promise.all([1, 2, 3].map(() => post('payments', { amount_cents: 100 }, `pay-${member.id}`)));
+    expect(pay.map((r) => r.status)).toEqual([201, 201, 201]);
+    // An overpayment is refused and not recorded: the same key works once the balance covers it.
+    await expectProblem(await post('payments', { amount_cents: 500 }, `big-${member.id}`), 409, 'OVERPAYMENT');
+    await expectStatus(await entry_(admin, member.id, 'charges', { amount_cents: 200, note: 'Damage' }), 201);
+    await expectStatus(await post('payments', { amount_cents: 500 }, `big-${member.id}`), 201);
+    expect(await expectStatus(await account(member), 200)).toMatchObject({ balance_cents: 0, total: 4 });
+    expect((await eventsFor(member.id)).map((e: any) => e.action)).toEqual(['charge.recorded', 'payment.recorded', 'charge.recorded', 'payment.recorded']);
   });
 
   it('deleting a user who owes money is 409 BALANCE_OUTSTANDING (self or admin); settled, it goes and its entries stay, anonymised', async () => {

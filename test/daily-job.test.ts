@@ -46,6 +46,24 @@ describe('the daily job', () => {
     expect(log.mock.calls.map(([line]) => JSON.parse(String(line))).filter((line) => line.msg === 'daily job step')).toHaveLength(4);
   });
 
+  it('deletes idempotency records older than 24 h, once', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const now = new Date('2033-04-01T03:00:00Z').getTime();
+    const insert = (key: string, age: number) =>
+      env.DB.prepare("INSERT INTO idempotency_keys (scope, key, fingerprint, status, created_at) VALUES ('user:1 POST /books', ?, 'f', 201, ?)")
+        .bind(key, now - age)
+        .run();
+    await insert('old', 24 * 3600_000 + 1);
+    await insert('day-old', 24 * 3600_000);
+    await insert('fresh', 3600_000);
+    const [first] = await runDailyJob(env, new Date(now));
+    expect(first).toMatchObject({ step: 'delete expired idempotency records', changed: 2, ok: true });
+    const keys = await env.DB.prepare('SELECT key FROM idempotency_keys ORDER BY key').all();
+    expect(keys.results).toEqual([{ key: 'fresh' }]);
+    const [second] = await runDailyJob(env, new Date(now));
+    expect(second).toMatchObject({ changed: 0 });
+  });
+
   it('a failing step is logged without its parameters, the others still run, and the run fails', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     vi.spyOn(console, 'log').mockImplementation(() => {});

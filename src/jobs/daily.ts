@@ -2,6 +2,7 @@ import { createDb, type Database } from '../db/client';
 import { instrumentD1, newD1Stats } from '../db/instrument';
 import type { Bindings } from '../env';
 import type { EventContext } from '../lib/events';
+import { deleteExpiredIdempotencyKeys } from '../lib/idempotency';
 
 /**
  * The daily job (Cron Trigger, `[triggers] crons` in wrangler.toml): a list of steps run in order,
@@ -30,7 +31,10 @@ export interface DailyStep {
   run(context: JobContext): Promise<number>;
 }
 
-export const DAILY_STEPS: DailyStep[] = [];
+export const DAILY_STEPS: DailyStep[] = [
+  // Records older than 24 h through the created_at index (keyed writes also delete a few each).
+  { name: 'delete expired idempotency records', run: ({ db, now }) => deleteExpiredIdempotencyKeys(db, now) },
+];
 
 export interface StepReport {
   step: string;

@@ -30,6 +30,8 @@ export const PROBLEM_CODES = [
   'PRECONDITION_FAILED',
   'OVERPAYMENT',
   'BALANCE_OUTSTANDING',
+  'IDEMPOTENCY_KEY_REUSED',
+  'URI_TOO_LONG',
   'INTERNAL_ERROR',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -43,7 +45,9 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',

@@ -1,13 +1,14 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
 import { eventContext } from '../../lib/events';
+import { idempotent } from '../../lib/idempotency';
 import { today } from '../../lib/fields';
 import { type PageQuery, pageWindow, toPage } from '../../lib/paging';
 import { ApiError, notFound } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
 import { batchAsCaller } from '../../middleware/auth';
 import { currencyOf } from '../policy/policy.handlers';
-import { accountQueries, type NewEntry, recordEntry } from './accounts.queries';
+import { accountQueries, findEntry, type NewEntry, recordEntry } from './accounts.queries';
 import type * as routes from './accounts.routes';
 
 type AccountResults = Awaited<ReturnType<typeof batchAsCaller<ReturnType<typeof accountQueries>>>>[1];
@@ -37,14 +38,29 @@ export const userAccount: AppRouteHandler<typeof routes.userAccount> = async (c)
   return c.json(toAccount(c, results, query), 200);
 };
 
-async function record(c: Context<AppEnv>, entry: NewEntry) {
-  const { entry: row, userExists, balanceCents } = await recordEntry(c.var.db, eventContext(c), entry);
-  if (!userExists) throw notFound('User');
-  if (!row) {
-    throw new ApiError(409, 'OVERPAYMENT', `The balance is ${balanceCents} cents; a ${entry.kind} can be at most that.`);
-  }
-  c.header('Location', `/users/${entry.userId}/account`);
-  return row;
+/**
+ * Records the entry (idempotent with an Idempotency-Key: a repeat answers the entry as it is, with
+ * the same Location): 404 unknown patron, 409 OVERPAYMENT.
+ */
+function record(c: Context<AppEnv>, entry: NewEntry) {
+  const location = `/users/${entry.userId}/account`;
+  return idempotent(
+    c,
+    async (key) => {
+      const { entry: row, userExists, balanceCents } = await recordEntry(c.var.db, eventContext(c), entry, key);
+      if (!userExists) throw notFound('User');
+      if (!row) {
+        throw new ApiError(409, 'OVERPAYMENT', `The balance is ${balanceCents} cents; a ${entry.kind} can be at most that.`);
+      }
+      c.header('Location', location);
+      return c.json(row, 201);
+    },
+    (entryId) => [findEntry(c.var.db, entryId)] as const,
+    ([[found]]) => {
+      if (!found) throw notFound('Entry');
+      return { body: found, location };
+    },
+  );
 }
 
 export const recordCharge: AppRouteHandler<typeof routes.recordCharge> = async (c) => {
@@ -53,15 +69,15 @@ export const recordCharge: AppRouteHandler<typeof routes.recordCharge> = async (
   // Copies arrive with the copies-and-holds work (issue 10): until then no copy exists, so any
   // copy_id is unknown. With copies, the INSERT takes book_id from the copy and requires it.
   if (copy_id !== undefined) throw notFound(`Copy ${copy_id}`);
-  return c.json(await record(c, { userId: id, kind: 'charge', amountCents: amount_cents, note }), 201);
+  return record(c, { userId: id, kind: 'charge', amountCents: amount_cents, note });
 };
 
 export const recordPayment: AppRouteHandler<typeof routes.recordPayment> = async (c) => {
   const { amount_cents, note } = c.req.valid('json');
-  return c.json(await record(c, { userId: c.req.valid('param').id, kind: 'payment', amountCents: amount_cents, note: note ?? null }), 201);
+  return record(c, { userId: c.req.valid('param').id, kind: 'payment', amountCents: amount_cents, note: note ?? null });
 };
 
 export const recordWaiver: AppRouteHandler<typeof routes.recordWaiver> = async (c) => {
   const { amount_cents, note } = c.req.valid('json');
-  return c.json(await record(c, { userId: c.req.valid('param').id, kind: 'waiver', amountCents: amount_cents, note: note ?? null }), 201);
+  return record(c, { userId: c.req.valid('param').id, kind: 'waiver', amountCents: amount_cents, note: note ?? null });
 };

@@ -1,7 +1,8 @@
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { accountBalances, accountEntries, loanBooks, loans, users, type EntryKind } from '../../db/schema';
 import { type EventContext, recordEvent } from '../../lib/events';
+import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { fineSql } from '../../lib/policy';
 
 export const entryColumns = {
@@ -62,10 +63,11 @@ const EVENT_OF = { charge: 'charge.recorded', payment: 'payment.recorded', waive
  * cover it, inside the same statement (racing payments cannot overdraw: D1 serialises batches, and
  * the CHECK on account_balances is the last word). Probes after it explain a refusal.
  */
-export async function recordEntry(db: Database, context: EventContext, entry: NewEntry) {
+export async function recordEntry(db: Database, context: EventContext, entry: NewEntry, idempotency?: Idempotency) {
   const { userId, kind, amountCents, note, copyId = null, bookId = null } = entry;
   const covered = kind === 'charge' ? sql`1` : sql`coalesce(${accountBalances.balance_cents}, 0) >= ${amountCents}`;
-  const [inserted, , [user], [balance]] = await db.batch([
+  // With an Idempotency-Key, its record settles right after the INSERT (the event follows it).
+  const [inserted, , [user], [balance]] = await idempotentBatch(db, idempotency, [
     db
       .insert(accountEntries)
       .select(
@@ -77,6 +79,9 @@ export async function recordEntry(db: Database, context: EventContext, entry: Ne
     recordEvent(db, context, EVENT_OF[kind], { user_id: userId, copy_id: copyId, book_id: bookId }),
     userRow(db, userId),
     balanceOf(db, userId),
-  ]);
+  ], { after: 0, status: 201, resourceId: 'inserted' });
   return { entry: inserted[0], userExists: user !== undefined, balanceCents: balance?.balance_cents ?? 0 };
 }
+
+/** One entry by id, or by the id a subquery yields (an idempotent replay). */
+export const findEntry = (db: Database, id: SQLWrapper) => db.select(entryColumns).from(accountEntries).where(inArray(accountEntries.id, id));

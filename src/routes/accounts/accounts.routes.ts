@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, pagedJson, problems } from '../../lib/openapi';
+import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
 import { requireToken, requireUser } from '../../middleware/auth';
 import { accountQuery, accountSchema, chargeBody, creditBody, entrySchema } from './accounts.schemas';
 
@@ -41,7 +42,7 @@ export const userAccount = createRoute({
 
 const created = {
   ...json(entrySchema, 'The new entry; `Location` names the account'),
-  headers: { Location: { schema: { type: 'string' as const }, description: '`/users/{id}/account`' } },
+  headers: { Location: { schema: { type: 'string' as const }, description: '`/users/{id}/account`' }, ...replayedResponseHeader },
 };
 
 export const recordCharge = createRoute({
@@ -52,8 +53,8 @@ export const recordCharge = createRoute({
   description: 'A replacement or damage fee: raises the balance. `copy_id`, when sent, must name an existing copy (404 otherwise); the entry then carries its `book_id`. Appends `charge.recorded`.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(chargeBody) },
-  responses: { 201: created, ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404]) },
+  request: { params: idParams, body: jsonBody(chargeBody), headers: idempotencyKeyHeader },
+  responses: { 201: created, ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 422]) },
 });
 
 export const recordPayment = createRoute({
@@ -64,8 +65,8 @@ export const recordPayment = createRoute({
   description: 'Lowers the balance; at most the balance (409 OVERPAYMENT), also when payments race. Appends `payment.recorded`.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(creditBody) },
-  responses: { 201: created, ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'OVERPAYMENT') },
+  request: { params: idParams, body: jsonBody(creditBody), headers: idempotencyKeyHeader },
+  responses: { 201: created, ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422], 'OVERPAYMENT') },
 });
 
 export const recordWaiver = createRoute({
@@ -76,6 +77,6 @@ export const recordWaiver = createRoute({
   description: 'Lowers the balance without payment; at most the balance (409 OVERPAYMENT). Appends `waiver.recorded`.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(creditBody) },
-  responses: { 201: created, ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'OVERPAYMENT') },
+  request: { params: idParams, body: jsonBody(creditBody), headers: idempotencyKeyHeader },
+  responses: { 201: created, ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422], 'OVERPAYMENT') },
 });

@@ -1,4 +1,5 @@
-import { and, eq, gt, isNull, notExists } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, notExists, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import type { Database } from '../../db/client';
 import { accountBalances, counters, loans, users, type UserRow } from '../../db/schema';
 import { type EventContext, recordEvent } from '../../lib/events';
@@ -14,7 +15,7 @@ export const publicUserColumns = {
   address: users.address,
   role: users.role,
 };
-export type PublicUser = Omit<UserRow, 'password_hash' | 'token_version'>;
+export type PublicUser = Omit<UserRow, 'password_hash' | 'token_version' | 'version'>;
 
 export const emailTaken = () => new ApiError(409, 'EMAIL_TAKEN', 'An account with this email already exists.');
 
@@ -27,7 +28,7 @@ export const userCount = (db: Database) =>
  * `user_id` set to NULL; so do account entries, and events lose `user_id`/`actor_id` (a trigger).
  * The `user.deleted` event names no user (it is gone), and no actor when they deleted themselves.
  */
-export async function deleteUser(db: Database, context: EventContext, id: number): Promise<void> {
+export async function deleteUser(db: Database, context: EventContext, id: number, matches?: SQL): Promise<void> {
   const activeLoan = db
     .select({ id: loans.id })
     .from(loans)
@@ -37,22 +38,32 @@ export async function deleteUser(db: Database, context: EventContext, id: number
     .select({ balance_cents: accountBalances.balance_cents })
     .from(accountBalances)
     .where(and(eq(accountBalances.user_id, id), gt(accountBalances.balance_cents, 0)));
-  const [blocking, owed, deleted] = await db.batch([
+  const [blocking, owed, [probe], deleted] = await db.batch([
     activeLoan,
     owing,
+    db.select({ matches: matchesColumn(matches) }).from(users).where(eq(users.id, id)),
     db
       .delete(users)
-      .where(and(eq(users.id, id), notExists(activeLoan), notExists(owing)))
+      .where(and(eq(users.id, id), notExists(activeLoan), notExists(owing), matches))
       .returning({ id: users.id }),
     recordEvent(db, { ...context, actorId: context.actorId === id ? null : context.actorId }, 'user.deleted', {}),
   ]);
   if (deleted.length) return;
+  if (!probe) throw notFound('User');
+  if (!probe.matches) throw preconditionFailed();
   if (blocking.length) throw new ApiError(409, 'HAS_ACTIVE_LOANS', 'The user has an active loan; return it first.');
   if (owed.length) {
     throw new ApiError(409, 'BALANCE_OUTSTANDING', `The account owes ${owed[0]!.balance_cents} cents; settle or waive it first.`);
   }
   throw notFound('User');
 }
+
+/** A user's public columns and ETag version, by id or by the id a subquery yields (a replay). */
+export const findUser = (db: Database, id: number | SQLWrapper) =>
+  db
+    .select({ ...publicUserColumns, version: users.version })
+    .from(users)
+    .where(typeof id === 'number' ? eq(users.id, id) : inArray(users.id, id));
 
 /** Login's lookup; `email` arrives lower-cased by validation, as it is stored. */
 export const findLoginUser = (db: Database, email: string) =>
