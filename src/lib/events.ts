@@ -28,6 +28,13 @@ import type { AppEnv } from '../env';
  *
  * Ids of rows created earlier in the batch: `(SELECT max(id) FROM t)` (AUTOINCREMENT ids only
  * grow and the batch runs alone), not last_insert_rowid().
+ *
+ * With an Idempotency-Key (`idempotentBatch(db, key, [change, event, ...probes], { after: 0, ... })`)
+ * the key's settle statement lands between the change and the event: it updates one row exactly
+ * when the change did, so the event's `changes() > 0` still answers for the change.
+ *
+ * Writes that go through triggers (a copy coming back makes a hold ready) can write their events
+ * from the trigger, reading the actor and time from the one-row context the batch sets first.
  */
 export interface EventContext {
   /** Who acted; null for the daily job. */
