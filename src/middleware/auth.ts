@@ -63,7 +63,7 @@ function checkCaller(row: CallerRow | undefined, token: TokenClaims, role: Role 
   if (!row) throw unauthenticated('The token belongs to an account that no longer exists.');
   const { token_version: version, ...caller } = row;
   if (token.version !== version) {
-    throw unauthenticated('The token was issued before the password changed; log in again.');
+    throw unauthenticated('The token has been retired (a sign-out or a password change since it was issued); log in again.');
   }
   if (role && caller.role !== role) throw forbidden(`This requires the ${role} role.`);
   return caller;

@@ -63,6 +63,15 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   return c.json({ message: `Welcome, ${account.first_name}.`, token, token_type: 'Bearer' as const, expires_in: TOKEN_TTL_SECONDS }, 200);
 };
 
+export const logout: AppRouteHandler<typeof routes.logout> = async (c) => {
+  // Every token carries the version it was issued under (`ver`); raising it retires them all.
+  await c.var.db
+    .update(users)
+    .set({ token_version: sql`${users.token_version} + 1` })
+    .where(eq(users.id, c.var.user.id));
+  return c.json({ message: 'Signed out: every token issued to this account so far has stopped working.' }, 200);
+};
+
 export const getProfile: AppRouteHandler<typeof routes.getProfile> = (c) => c.json(c.var.user, 200);
 
 export const updateProfile: AppRouteHandler<typeof routes.updateProfile> = async (c) => {
