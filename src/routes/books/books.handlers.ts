@@ -3,7 +3,7 @@ import type { AppEnv } from '../../env';
 import { pageWindow, toPage } from '../../lib/paging';
 import { notFound } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
-import { bookCount, bookPage, deleteBook as deleteBookRow, findBook, insertBook, mostRead, toBook, updateBook } from './books.queries';
+import { bookCount, bookPage, deleteBook as deleteBookRow, findBook, findBookByIsbn, insertBook, mostRead, toBook, updateBook } from './books.queries';
 import type * as routes from './books.routes';
 import type { BookChanges } from './books.schemas';
 import { searchBooks as searchQueries } from './books.search';
@@ -44,6 +44,12 @@ export const popularBooks: AppRouteHandler<typeof routes.popularBooks> = async (
 
 export const getBook: AppRouteHandler<typeof routes.getBook> = async (c) => {
   const [row] = await findBook(c.var.db, c.req.valid('param').id);
+  if (!row) throw notFound('Book');
+  return c.json(toBook(row), 200);
+};
+
+export const getBookByIsbn: AppRouteHandler<typeof routes.getBookByIsbn> = async (c) => {
+  const [row] = await findBookByIsbn(c.var.db, c.req.valid('param').isbn);
   if (!row) throw notFound('Book');
   return c.json(toBook(row), 200);
 };

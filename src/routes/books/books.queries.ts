@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
-import { books, counters } from '../../db/schema';
+import { books, counters, type BookRow } from '../../db/schema';
 import { ApiError, notFound } from '../../lib/problem';
 import type { BookChanges, BookInput } from './books.schemas';
 
@@ -13,10 +13,11 @@ export const bookColumns = {
   age_category: books.age_category,
   publish_date: books.publish_date,
   author: books.author,
+  isbn: books.isbn,
   on_loan: books.on_loan,
 };
 
-export type BookRecord = { [K in keyof typeof bookColumns]: (typeof bookColumns)[K]['_']['data'] };
+export type BookRecord = Pick<BookRow, keyof typeof bookColumns>;
 export type Book = Omit<BookRecord, 'on_loan'> & { available: boolean };
 
 export const toBook = ({ on_loan, ...book }: BookRecord): Book => ({ ...book, available: !on_loan });
@@ -29,11 +30,14 @@ export const titleTaken = () => new ApiError(409, 'TITLE_TAKEN', 'A book with th
  */
 export const titleKey = (title: string) => title.normalize('NFC').toUpperCase().toLowerCase();
 
+export const isbnTaken = () => new ApiError(409, 'ISBN_TAKEN', 'A book with this ISBN already exists.');
+
 async function orTitleTaken<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;
   } catch (err) {
     if (isUniqueViolation(err, 'books.title_key')) throw titleTaken();
+    if (isUniqueViolation(err, 'books.isbn')) throw isbnTaken();
     throw err;
   }
 }
@@ -54,6 +58,9 @@ export const bookPage = (db: Database, { limit, offset }: { limit: number; offse
 };
 
 export const findBook = (db: Database, id: number) => db.select(bookColumns).from(books).where(eq(books.id, id));
+
+/** `isbn` is an ISBN-13 (validation converts); one probe of the unique index. */
+export const findBookByIsbn = (db: Database, isbn: string) => db.select(bookColumns).from(books).where(eq(books.isbn, isbn));
 
 export async function insertBook(db: Database, input: BookInput): Promise<BookRecord> {
   const [row] = await orTitleTaken(db.insert(books).values({ ...input, title_key: titleKey(input.title) }).returning(bookColumns));

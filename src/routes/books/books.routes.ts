@@ -3,7 +3,7 @@ import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody, pagedJson } from '../../lib/openapi';
 import { pageQuery } from '../../lib/paging';
 import { requireUser } from '../../middleware/auth';
-import { bookBody, bookPageSchema, bookPatchBody, bookSchema, popularityQuery, popularitySchema, searchQuery } from './books.schemas';
+import { bookBody, bookPageSchema, bookPatchBody, bookSchema, isbnParams, popularityQuery, popularitySchema, searchQuery } from './books.schemas';
 
 const tags = ['Books'];
 const admin = requireUser('admin');
@@ -28,7 +28,7 @@ export const createBook = createRoute({
   request: { body: jsonBody(bookBody) },
   responses: {
     201: { ...json(bookSchema, 'The new book; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 409], 'TITLE_TAKEN'),
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 409], 'TITLE_TAKEN, ISBN_TAKEN'),
   },
 });
 
@@ -41,7 +41,8 @@ export const searchBooks = createRoute({
     'Books matching every given criterion (AND), each a case-insensitive substring of that field. An empty ' +
     'parameter is no criterion; no criterion at all is 400. `%`, `_`, quotes and full-text operators are plain ' +
     'text. Ordered by id. Terms of three or more characters use a trigram index; a search whose terms are ' +
-    'all shorter scans the catalogue, and folds ASCII case only.',
+    'all shorter scans the catalogue, and folds ASCII case only. `isbn` (ISBN-10 or ISBN-13) matches exactly; ' +
+    'a malformed one is 400.',
   request: { query: searchQuery },
   responses: { 200: pagedJson(bookPageSchema, 'A page of matching books, by id'), ...problems([400]) },
 });
@@ -65,6 +66,16 @@ export const popularBooks = createRoute({
   },
 });
 
+export const getBookByIsbn = createRoute({
+  method: 'get',
+  path: '/books/by-isbn/{isbn}',
+  tags,
+  summary: 'Find a book by ISBN',
+  description: 'Either form: ISBN-10 or ISBN-13, hyphens or spaces allowed. A malformed ISBN (or a wrong check digit) is 400.',
+  request: { params: isbnParams },
+  responses: { 200: json(bookSchema, 'The book'), ...problems([400, 404]) },
+});
+
 export const getBook = createRoute({
   method: 'get',
   path: '/books/{id}',
@@ -79,11 +90,11 @@ export const replaceBook = createRoute({
   path: '/books/{id}',
   tags,
   summary: 'Replace a book (admin)',
-  description: 'Every field is required; use PATCH to change some.',
+  description: 'Every field is required except `isbn`, which is left unchanged when omitted (null clears it); use PATCH to change some.',
   security: bearer,
   middleware: [admin] as const,
   request: { params: idParams, body: jsonBody(bookBody) },
-  responses: { 200: json(bookSchema, 'The updated book'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'TITLE_TAKEN') },
+  responses: { 200: json(bookSchema, 'The updated book'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'TITLE_TAKEN, ISBN_TAKEN') },
 });
 
 export const patchBook = createRoute({
@@ -95,7 +106,7 @@ export const patchBook = createRoute({
   security: bearer,
   middleware: [admin] as const,
   request: { params: idParams, body: jsonBody(bookPatchBody) },
-  responses: { 200: json(bookSchema, 'The updated book'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'TITLE_TAKEN') },
+  responses: { 200: json(bookSchema, 'The updated book'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'TITLE_TAKEN, ISBN_TAKEN') },
 });
 
 export const deleteBook = createRoute({

@@ -7,7 +7,8 @@ const staticRoutes = createRouter()
   .openapi(routes.listBooks, handlers.listBooks)
   .openapi(routes.createBook, handlers.createBook)
   .openapi(routes.searchBooks, handlers.searchBooks)
-  .openapi(routes.popularBooks, handlers.popularBooks);
+  .openapi(routes.popularBooks, handlers.popularBooks)
+  .openapi(routes.getBookByIsbn, handlers.getBookByIsbn);
 staticRoutes.all('/books/search', staticPathOnly).all('/books/popularity', staticPathOnly);
 
 export const booksRouter = staticRoutes
