@@ -1,6 +1,6 @@
-import { Scalar } from '@scalar/hono-api-reference';
 import { createApp } from './lib/create-app';
 import { booksRouter } from './routes/books';
+import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
 import { loansRouter } from './routes/loans';
 import { usersRouter } from './routes/users';
@@ -30,9 +30,7 @@ app.doc31('/openapi.json', {
   },
 });
 
-// The viewer is a browser script from the CDN; pinned to a major version so the page cannot break
-// under a new release (the single-file UMD build).
-app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Library API reference', cdn: 'https://cdn.jsdelivr.net/npm/@scalar/api-reference@1' }));
+app.route('/', docsRouter);
 
 export type AppType = typeof routes;
 export default app;

@@ -6,6 +6,8 @@ import type { AppRouteHandler } from '../../lib/types';
 import { bookCount, bookPage, deleteBook as deleteBookRow, findBook, findBookByIsbn, insertBook, mostRead, toBook, updateBook } from './books.queries';
 import type * as routes from './books.routes';
 import type { BookChanges } from './books.schemas';
+import { exportCsv } from './books.export';
+import { importBooks as runImport, readUtf8 } from './books.import';
 import { searchBooks as searchQueries } from './books.search';
 import { invalidatePopularity, POPULARITY_MAX, readRanking, storeRanking } from './popularity.cache';
 
@@ -73,4 +75,23 @@ export const deleteBook: AppRouteHandler<typeof routes.deleteBook> = async (c) =
   await deleteBookRow(c.var.db, id);
   await invalidatePopularity(c);
   return c.json({ message: `Book ${id} has been deleted.` }, 200);
+};
+
+export const importBooks: AppRouteHandler<typeof routes.importBooks> = async (c) => {
+  const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const result = await runImport(c, await readUtf8(c), mediaType === 'application/x-ndjson' ? 'ndjson' : 'csv');
+  if (result.created) await invalidatePopularity(c);
+  return c.json(result, 200);
+};
+
+export const exportBooks: AppRouteHandler<typeof routes.exportBooks> = (c) => {
+  const requestId = c.get('requestId');
+  const stream = exportCsv(c.var.db, (err) =>
+    console.error(JSON.stringify({ level: 'error', msg: 'export stream failed', id: requestId, error: err instanceof Error ? err.name : typeof err })),
+  );
+  return c.body(stream, 200, {
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': 'attachment; filename="books.csv"',
+    'Cache-Control': 'no-store',
+  });
 };

@@ -89,3 +89,18 @@ export const popularBookSchema = z
   .openapi('PopularBook');
 export const popularitySchema = z.array(popularBookSchema).openapi('Popularity');
 export type PopularBook = z.output<typeof popularBookSchema>;
+
+export const importResultSchema = z
+  .object({
+    created: z.number().int().openapi({ description: 'Books added.' }),
+    skipped: z.number().int().openapi({ description: 'Valid rows left out: the title or ISBN exists already, or appeared on an earlier row of the file.' }),
+    failed: z
+      .array(
+        z.object({
+          line: z.number().int().openapi({ description: 'The 1-based line where the row starts (the CSV header is line 1).' }),
+          errors: z.record(z.string(), z.array(z.string())).openapi({ description: 'Field (or `row`) → messages, as POST /books reports them.' }),
+        }),
+      )
+      .openapi({ description: 'Rows that were not valid, in file order.' }),
+  })
+  .openapi('ImportResult');
