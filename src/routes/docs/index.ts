@@ -8,9 +8,13 @@ import type { AppEnv } from '../../env';
  */
 export const VIEWER_SCRIPT = '/docs/scalar/standalone.js';
 
+// No web fonts, telemetry, AI agent or hosted developer tools: nothing that reaches another origin.
 const viewerConfig = {
   url: '/openapi.json',
   withDefaultFonts: false,
+  telemetry: false,
+  agent: { disabled: true },
+  showDeveloperTools: 'never',
   hideClientButton: true,
 };
 
