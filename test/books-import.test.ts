@@ -172,6 +172,14 @@ describe('POST /books/import (CSV)', () => {
     await expectProblem(await call('POST', '/books', { token: admin.token, body: { title: 'x'.repeat(70_000) } }), 413, 'PAYLOAD_TOO_LARGE');
   });
 
+  it('commits in chunks of at most 1,000 rows, one statement each (Server-Timing counts them)', async () => {
+    const rows = Array.from({ length: 2_500 }, (_, i) => `${fresh(`Chunked ${i}`)},A,G,Adult,2001-01-01,`);
+    const res = await upload(`${HEADER}\n${rows.join('\n')}\n`);
+    expect(await expectStatus(res, 200)).toEqual({ created: 2_500, skipped: 0, failed: [] });
+    // The caller check, then three chunks (1,000 + 1,000 + 500).
+    expect(res.headers.get('Server-Timing')).toContain('d1_round_trips;desc="4"');
+  });
+
   it('answers 415 for other media types or charsets, 400 for bytes that are not UTF-8', async () => {
     for (const type of ['application/json', 'text/plain', 'text/csv; charset=iso-8859-1']) {
       await expectProblem(await upload(`${HEADER}\n`, type), 415, 'UNSUPPORTED_MEDIA_TYPE');
