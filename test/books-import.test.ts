@@ -62,7 +62,7 @@ describe('POST /books/import (CSV)', () => {
       ].join(eol);
       const result = await importCsv(csv);
       expect(result.failed).toEqual([
-        { line: 2, errors: { title: [expect.stringMatching(/control characters/)] } },
+        { line: 2, errors: { title: [expect.stringMatching(/control/)] } },
         { line: 6, errors: { publish_date: [expect.any(String)] } },
       ]);
     }
