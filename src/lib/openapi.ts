@@ -23,7 +23,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: 'Not found (NOT_FOUND)',
   409: 'Conflicts with the current state',
   413: 'Body too large (PAYLOAD_TOO_LARGE): over 64 KiB (an import: over 5 MiB or 10,000 rows)',
-  415: 'Body media type not accepted (UNSUPPORTED_MEDIA_TYPE): application/json (an import: text/csv or application/x-ndjson)',
+  415: 'Body media type not accepted (UNSUPPORTED_MEDIA_TYPE): application/json in UTF-8 (an import: text/csv or application/x-ndjson)',
   429: 'Rate limited (RATE_LIMITED); see Retry-After',
   503: 'Not configured (NOT_CONFIGURED) or the database is unreachable (SERVICE_UNAVAILABLE)',
 };
