@@ -54,7 +54,7 @@ export const logout = createRoute({
   summary: 'Sign out everywhere',
   description:
     'Retires every token issued to your account so far, this one included (on every device); later requests ' +
-    'with them are 401. Log in again for a new token.',
+    'with them are 401. Log in again for a new token. `Idempotency-Key` is ignored: a repeat finds the token retired (401).',
   security: bearer,
   middleware: [member] as const,
   request: { body: noBody },
