@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody, pagedJson } from '../../lib/openapi';
+import { etagResponseHeader, ifMatchHeader, ifNoneMatchHeader, notModifiedResponse } from '../../lib/conditional';
+import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
 import { pageQuery } from '../../lib/paging';
 import { IMPORT_MAX_BYTES } from '../../middleware/body-guard';
 import { requireUser } from '../../middleware/auth';
@@ -27,10 +29,13 @@ export const createBook = createRoute({
   summary: 'Add a book (admin)',
   security: bearer,
   middleware: [admin] as const,
-  request: { body: jsonBody(bookBody) },
+  request: { body: jsonBody(bookBody), headers: idempotencyKeyHeader },
   responses: {
-    201: { ...json(bookSchema, 'The new book; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 409], 'TITLE_TAKEN, ISBN_TAKEN'),
+    201: {
+      ...json(bookSchema, 'The new book; `Location` names it'),
+      headers: { Location: { schema: { type: 'string' } }, ...etagResponseHeader, ...replayedResponseHeader },
+    },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 409, 422], 'TITLE_TAKEN, ISBN_TAKEN'),
   },
 });
 
@@ -73,9 +78,15 @@ export const getBookByIsbn = createRoute({
   path: '/books/by-isbn/{isbn}',
   tags,
   summary: 'Find a book by ISBN',
-  description: 'Either form: ISBN-10 or ISBN-13, hyphens or spaces allowed. A malformed ISBN (or a wrong check digit) is 400.',
-  request: { params: isbnParams },
-  responses: { 200: json(bookSchema, 'The book'), ...problems([400, 404]) },
+  description:
+    'Either form: ISBN-10 or ISBN-13, hyphens or spaces allowed. A malformed ISBN (or a wrong check digit) is 400. ' +
+    'The answer is that of GET /books/{id}, ETag and If-None-Match included.',
+  request: { params: isbnParams, headers: ifNoneMatchHeader },
+  responses: {
+    200: { ...json(bookSchema, 'The book'), headers: etagResponseHeader },
+    ...notModifiedResponse,
+    ...problems([400, 404]),
+  },
 });
 
 export const getBook = createRoute({
@@ -83,8 +94,12 @@ export const getBook = createRoute({
   path: '/books/{id}',
   tags,
   summary: 'Read a book',
-  request: { params: idParams },
-  responses: { 200: json(bookSchema, 'The book'), ...problems([400, 404]) },
+  request: { params: idParams, headers: ifNoneMatchHeader },
+  responses: {
+    200: { ...json(bookSchema, 'The book'), headers: etagResponseHeader },
+    ...notModifiedResponse,
+    ...problems([400, 404]),
+  },
 });
 
 export const replaceBook = createRoute({
@@ -95,8 +110,11 @@ export const replaceBook = createRoute({
   description: 'Every field is required except `isbn`, which is left unchanged when omitted (null clears it); use PATCH to change some.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(bookBody) },
-  responses: { 200: json(bookSchema, 'The updated book'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'TITLE_TAKEN, ISBN_TAKEN') },
+  request: { params: idParams, body: jsonBody(bookBody), headers: ifMatchHeader },
+  responses: {
+    200: { ...json(bookSchema, 'The updated book'), headers: etagResponseHeader },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'TITLE_TAKEN, ISBN_TAKEN'),
+  },
 });
 
 export const patchBook = createRoute({
@@ -107,8 +125,11 @@ export const patchBook = createRoute({
   description: 'At least one field; the others keep their values.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(bookPatchBody) },
-  responses: { 200: json(bookSchema, 'The updated book'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'TITLE_TAKEN, ISBN_TAKEN') },
+  request: { params: idParams, body: jsonBody(bookPatchBody), headers: ifMatchHeader },
+  responses: {
+    200: { ...json(bookSchema, 'The updated book'), headers: etagResponseHeader },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'TITLE_TAKEN, ISBN_TAKEN'),
+  },
 });
 
 export const deleteBook = createRoute({
@@ -119,8 +140,11 @@ export const deleteBook = createRoute({
   description: 'Refused (409 BOOK_ON_ACTIVE_LOAN) while the book is on an active loan. Returned loans lose the book.',
   security: bearer,
   middleware: [admin] as const,
-  request: { body: noBody, params: idParams },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409], 'BOOK_ON_ACTIVE_LOAN') },
+  request: { body: noBody, params: idParams, headers: ifMatchHeader },
+  responses: {
+    200: json(messageSchema, 'Deleted'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'BOOK_ON_ACTIVE_LOAN'),
+  },
 });
 
 const csvExample = 'title,author,genre,age_category,publish_date,isbn\r\n"Where the Wild Things Are",Maurice Sendak,Picture book,Children,1963-04-09,0-06-025492-0\r\n';

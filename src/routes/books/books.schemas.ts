@@ -10,7 +10,7 @@ const { createInsertSchema, createSelectSchema } = createSchemaFactory({ zodInst
 
 /** A book as the API shows it: the table's columns minus derived counters, plus `available`. */
 export const bookSchema = createSelectSchema(books)
-  .omit({ readers: true, on_loan: true, title_key: true })
+  .omit({ readers: true, on_loan: true, title_key: true, version: true })
   .extend({ isbn: isbnOutput, available: z.boolean().openapi({ description: 'False while the book is on an active loan.' }) })
   .openapi('Book', {
     example: {
@@ -33,7 +33,7 @@ export const bookBody = createInsertSchema(books, {
   age_category: () => boundedText(50).openapi({ example: 'Adult' }),
   publish_date: () => calendarDate.openapi({ example: '1974-05-01' }),
 })
-  .omit({ id: true, readers: true, on_loan: true, title_key: true, isbn: true })
+  .omit({ id: true, readers: true, on_loan: true, title_key: true, isbn: true, version: true })
   // Optional everywhere, PUT included: omitted leaves it as it is, null clears it.
   .extend({ isbn: isbnInput.nullable().optional().openapi({ description: 'Optional; unique. In PUT and PATCH an omitted isbn is left unchanged and null clears it.' }) })
   .strict()
