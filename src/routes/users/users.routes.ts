@@ -53,6 +53,20 @@ export const login = createRoute({
   },
 });
 
+export const logout = createRoute({
+  method: 'post',
+  path: '/users/logout',
+  tags,
+  summary: 'Sign out everywhere',
+  description:
+    'Retires every token issued to your account so far, this one included (on every device); later requests ' +
+    'with them are 401. Log in again for a new token. `Idempotency-Key` is ignored: a repeat finds the token retired (401).',
+  security: bearer,
+  middleware: [self] as const,
+  request: { body: noBody },
+  responses: { 200: json(messageSchema, 'Signed out'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS]) },
+});
+
 export const getProfile = createRoute({
   method: 'get',
   path: '/users/profile',
@@ -85,12 +99,16 @@ export const deleteSelf = createRoute({
   tags,
   summary: 'Delete your account',
   description:
-    'Refused (409 HAS_ACTIVE_LOANS) while you have an active loan, and (409 BALANCE_OUTSTANDING) while your account ' +
-    'balance is above 0. Returned loans and account entries stay, anonymised; events lose your id.',
+    'Refused (409 HAS_ACTIVE_LOANS) while you have an active loan, (409 BALANCE_OUTSTANDING) while your account ' +
+    'balance is above 0, and (409 LAST_ADMIN) when you are the last admin. Returned loans and account entries stay, ' +
+    'anonymised; events lose your id.',
   security: bearer,
   middleware: [requireUser()] as const,
   request: { body: noBody },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS, BALANCE_OUTSTANDING') },
+  responses: {
+    200: json(messageSchema, 'Deleted'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS, BALANCE_OUTSTANDING, LAST_ADMIN'),
+  },
 });
 
 export const listUsers = createRoute({
@@ -124,13 +142,13 @@ export const updateUser = createRoute({
   path: '/users/{id}',
   tags,
   summary: 'Update a user (admin)',
-  description: 'Changes only the fields sent, `role` included. A change of role appends `user.role_changed`.',
+  description: 'Changes only the fields sent, `role` included. A change of role appends `user.role_changed`; demoting the last admin is refused (409 LAST_ADMIN).',
   security: bearer,
   middleware: [admin] as const,
   request: { params: idParams, body: jsonBody(adminUpdateBody), headers: ifMatchHeader },
   responses: {
     200: { ...json(userSchema, 'The updated user'), headers: etagResponseHeader },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'EMAIL_TAKEN'),
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'EMAIL_TAKEN, LAST_ADMIN'),
   },
 });
 
@@ -140,13 +158,14 @@ export const deleteUser = createRoute({
   tags,
   summary: 'Delete a user (admin)',
   description:
-    'Refused (409 HAS_ACTIVE_LOANS) while the user has an active loan, and (409 BALANCE_OUTSTANDING) while their ' +
-    'balance is above 0. Appends `user.deleted` (with no `user_id`: the user is gone, and their events lose it too).',
+    'Refused (409 HAS_ACTIVE_LOANS) while the user has an active loan, (409 BALANCE_OUTSTANDING) while their balance ' +
+    'is above 0, and (409 LAST_ADMIN) for the last admin. Appends `user.deleted` (with no `user_id`: the user is gone, ' +
+    'and their events lose it too).',
   security: bearer,
   middleware: [admin] as const,
   request: { body: noBody, params: idParams, headers: ifMatchHeader },
   responses: {
     200: json(messageSchema, 'Deleted'),
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'HAS_ACTIVE_LOANS, BALANCE_OUTSTANDING'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'HAS_ACTIVE_LOANS, BALANCE_OUTSTANDING, LAST_ADMIN'),
   },
 });
