@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { clockNow } from '../../db/circulation-context';
 import type { AppEnv } from '../../env';
 import { pageWindow, toPage } from '../../lib/paging';
 import { notFound } from '../../lib/problem';
@@ -17,7 +18,7 @@ export const listBooks: AppRouteHandler<typeof routes.listBooks> = async (c) => 
 };
 
 export const createBook: AppRouteHandler<typeof routes.createBook> = async (c) => {
-  const book = toBook(await insertBook(c.var.db, c.req.valid('json')));
+  const book = toBook(await insertBook(c.var.db, c.req.valid('json'), clockNow(), c.var.user.id));
   await invalidatePopularity(c);
   c.header('Location', `/books/${book.id}`);
   return c.json(book, 201);
@@ -64,7 +65,7 @@ export const patchBook: AppRouteHandler<typeof routes.patchBook> = async (c) =>
 
 export const deleteBook: AppRouteHandler<typeof routes.deleteBook> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteBookRow(c.var.db, id);
+  await deleteBookRow(c.var.db, id, clockNow(), c.var.user.id);
   await invalidatePopularity(c);
   return c.json({ message: `Book ${id} has been deleted.` }, 200);
 };

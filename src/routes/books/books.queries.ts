@@ -1,11 +1,13 @@
-import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, notExists, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { rawAll, rawRun } from '../../db/raw';
+import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
-import { books, counters } from '../../db/schema';
+import { books, copies, counters, holds } from '../../db/schema';
 import { ApiError, notFound } from '../../lib/problem';
-import type { BookChanges, BookInput } from './books.schemas';
+import type { BookChanges, BookCreateInput } from './books.schemas';
 
-/** The columns a Book needs; `on_loan` is kept by triggers, so `available` costs no extra read. */
+/** The columns a Book needs; the counts are kept by triggers, so they cost no extra read. */
 export const bookColumns = {
   id: books.id,
   title: books.title,
@@ -13,13 +15,15 @@ export const bookColumns = {
   age_category: books.age_category,
   publish_date: books.publish_date,
   author: books.author,
-  on_loan: books.on_loan,
+  copies: books.copies,
+  available_copies: books.available_copies,
+  holds_waiting: books.holds_waiting,
 };
 
 export type BookRecord = { [K in keyof typeof bookColumns]: (typeof bookColumns)[K]['_']['data'] };
-export type Book = Omit<BookRecord, 'on_loan'> & { available: boolean };
+export type Book = BookRecord & { available: boolean };
 
-export const toBook = ({ on_loan, ...book }: BookRecord): Book => ({ ...book, available: !on_loan });
+export const toBook = (book: BookRecord): Book => ({ ...book, available: book.available_copies > 0 });
 
 export const titleTaken = () => new ApiError(409, 'TITLE_TAKEN', 'A book with this title already exists (titles are unique, ignoring case).');
 
@@ -55,8 +59,20 @@ export const bookPage = (db: Database, { limit, offset }: { limit: number; offse
 
 export const findBook = (db: Database, id: number) => db.select(bookColumns).from(books).where(eq(books.id, id));
 
-export async function insertBook(db: Database, input: BookInput): Promise<BookRecord> {
-  const [row] = await orTitleTaken(db.insert(books).values({ ...input, title_key: titleKey(input.title) }).returning(bookColumns));
+/** A new book with `copies` copies (assigned barcodes), in one atomic batch. */
+export async function insertBook(db: Database, { copies: copyCount = 1, ...input }: BookCreateInput, clock: Clock, actorId: number): Promise<BookRecord> {
+  const key = titleKey(input.title);
+  const newBookId = sql`(SELECT ${books.id} FROM ${books} WHERE ${books.title_key} = ${key})`;
+  const [, , , [row]] = await orTitleTaken(
+    db.batch([
+      setCirculationContext(db, clock, actorId),
+      db.insert(books).values({ ...input, title_key: key }),
+      // n rows from a counting CTE; the barcode trigger assigns `C` + each copy's id.
+      rawRun(db, sql`WITH RECURSIVE n(i) AS (SELECT 1 WHERE ${copyCount} > 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${copyCount})
+        INSERT INTO ${copies} (book_id) SELECT ${newBookId} FROM n`),
+      db.select(bookColumns).from(books).where(eq(books.title_key, key)),
+    ]),
+  );
   return row!;
 }
 
@@ -68,17 +84,28 @@ export async function updateBook(db: Database, id: number, changes: BookChanges)
 }
 
 /**
- * Deletes a book unless it is on an active loan, in one atomic batch: the probe and the
- * conditional DELETE see the same state, so a concurrent checkout cannot slip in between.
- * Returned loans simply lose the book (loan_books rows cascade).
+ * Deletes a book unless a copy of it is out or on the hold shelf, in one atomic batch: the probe
+ * and the conditional writes see the same state, so a concurrent checkout cannot slip in between.
+ * Its copies go with it (cascade), returned loans lose it, and its waiting holds are cancelled.
  */
-export async function deleteBook(db: Database, id: number): Promise<void> {
-  const [probe, deleted] = await db.batch([
-    db.select({ on_loan: books.on_loan }).from(books).where(eq(books.id, id)),
-    db.delete(books).where(and(eq(books.id, id), eq(books.on_loan, false))).returning({ id: books.id }),
+export async function deleteBook(db: Database, id: number, clock: Clock, actorId: number): Promise<void> {
+  const copyInUse = db
+    .select({ id: copies.id })
+    .from(copies)
+    .where(and(eq(copies.book_id, id), inArray(copies.status, ['on_loan', 'on_hold_shelf'])));
+  const [, probe, , deleted] = await db.batch([
+    setCirculationContext(db, clock, actorId),
+    db.select({ id: books.id, in_use: sql<number>`EXISTS ${copyInUse}` }).from(books).where(eq(books.id, id)),
+    db
+      .update(holds)
+      .set({ status: 'cancelled', closed_on: clock.today })
+      .where(and(eq(holds.book_id, id), eq(holds.status, 'waiting'), notExists(copyInUse))),
+    db.delete(books).where(and(eq(books.id, id), notExists(copyInUse))).returning({ id: books.id }),
   ]);
   if (deleted.length) return;
-  if (probe[0]?.on_loan) throw new ApiError(409, 'BOOK_ON_ACTIVE_LOAN', 'The book is on an active loan; delete it once it is returned.');
+  if (probe[0]?.in_use) {
+    throw new ApiError(409, 'BOOK_ON_ACTIVE_LOAN', 'A copy of the book is out on a loan or on the hold shelf; delete it once it is back.');
+  }
   throw notFound('Book');
 }
 

@@ -3,7 +3,7 @@ import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody, pagedJson } from '../../lib/openapi';
 import { pageQuery } from '../../lib/paging';
 import { requireUser } from '../../middleware/auth';
-import { bookBody, bookPageSchema, bookPatchBody, bookSchema, popularityQuery, popularitySchema, searchQuery } from './books.schemas';
+import { bookBody, bookCreateBody, bookPageSchema, bookPatchBody, bookSchema, popularityQuery, popularitySchema, searchQuery } from './books.schemas';
 
 const tags = ['Books'];
 const admin = requireUser('admin');
@@ -13,7 +13,9 @@ export const listBooks = createRoute({
   path: '/books',
   tags,
   summary: 'List books',
-  description: 'The catalogue by id, one page at a time. Anyone may read it.',
+  description:
+    'The catalogue by id, one page at a time. Anyone may read it. Each book carries its counts (`copies`, ' +
+    '`available_copies`, `holds_waiting`), kept current by the database, so a page reads about `per_page` rows.',
   request: { query: pageQuery },
   responses: { 200: pagedJson(bookPageSchema, 'A page of books, by id'), ...problems([400]) },
 });
@@ -23,9 +25,12 @@ export const createBook = createRoute({
   path: '/books',
   tags,
   summary: 'Add a book (admin)',
+  description:
+    'Creates the book and `copies` copies of it (0–50, default 1) with assigned barcodes (`C` + the copy id on 8 ' +
+    'digits), in one atomic write. `copies` is accepted here only, not by PUT or PATCH.',
   security: bearer,
   middleware: [admin] as const,
-  request: { body: jsonBody(bookBody) },
+  request: { body: jsonBody(bookCreateBody) },
   responses: {
     201: { ...json(bookSchema, 'The new book; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
     ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 409], 'TITLE_TAKEN'),
@@ -103,7 +108,9 @@ export const deleteBook = createRoute({
   path: '/books/{id}',
   tags,
   summary: 'Delete a book (admin)',
-  description: 'Refused (409 BOOK_ON_ACTIVE_LOAN) while the book is on an active loan. Returned loans lose the book.',
+  description:
+    'Refused (409 BOOK_ON_ACTIVE_LOAN) while a copy of the book is out on a loan or on the hold shelf. Otherwise ' +
+    'its copies go with it, returned loans lose it and its waiting holds are cancelled.',
   security: bearer,
   middleware: [admin] as const,
   request: { body: noBody, params: idParams },

@@ -1,36 +1,48 @@
+import { clockNow } from '../../db/circulation-context';
 import { today } from '../../lib/fields';
 import { pageWindow, toPage } from '../../lib/paging';
 import { forbidden } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
 import { batchAsCaller } from '../../middleware/auth';
-import { toBook } from '../books/books.queries';
+import { type Book, type BookRecord, toBook } from '../books/books.queries';
 import { invalidatePopularity } from '../books/popularity.cache';
-import { addDays, LOAN_PERIOD_DAYS, loanStatus } from './loan-dates';
+import type { LoanEntry } from './copy-choice';
+import { loanStatus } from './loan-dates';
 import * as queries from './loans.queries';
 import type * as routes from './loans.routes';
+import * as writes from './loans.writes';
 
-/** The wire shape: the row, its status on `day`, its books with `available`. */
-const toLoan = ({ loan, books }: queries.LoanWithBooks, day: string) => ({
-  ...loan,
-  status: loanStatus(loan, day),
-  books: books.map(toBook),
-});
+/** The wire shape: the row, its status on `day`, its books (each once, by id) and its copies. */
+export const toLoan = ({ loan, items }: queries.LoanWithItems, day: string) => {
+  const books = new Map<number, Book>();
+  for (const item of items) {
+    const { loan_id: _l, copy_id: _c, barcode: _b, copy_return_date: _r, ...book } = item;
+    if (!books.has(book.id)) books.set(book.id, toBook(book satisfies BookRecord));
+  }
+  return {
+    ...loan,
+    status: loanStatus(loan, day),
+    books: [...books.values()],
+    copies: items.map((item) => ({ id: item.copy_id, barcode: item.barcode ?? '', book_id: item.id, return_date: item.copy_return_date })),
+  };
+};
 
-const bookChange = (message: string, result: queries.LoanWithBooks, day: string) => {
+const bookChange = (message: string, result: queries.LoanWithItems, day: string) => {
   const loan = toLoan(result, day);
   return { message, loan, books: loan.books };
 };
 
 export const createLoan: AppRouteHandler<typeof routes.createLoan> = async (c) => {
-  const { book_ids: bookIds = [], user_id } = c.req.valid('json');
+  const { book_ids = [], barcodes = [], user_id } = c.req.valid('json') ?? {};
   const caller = c.var.user;
   const userId = user_id ?? caller.id;
   if (userId !== caller.id && caller.role !== 'admin') throw forbidden('Only an admin can open a loan for another user.');
-  const day = today();
-  const result = await queries.checkout(c.var.db, { userId, bookIds, loanDate: day, deadline: addDays(day, LOAN_PERIOD_DAYS) });
+  const entries: LoanEntry[] = [...book_ids.map((id) => ({ book_id: id })), ...barcodes.map((code) => ({ barcode: code }))];
+  const clock = clockNow();
+  const result = await writes.checkout(c.var.db, { userId, entries, clock, actorId: caller.id });
   await invalidatePopularity(c);
   c.header('Location', `/loans/${result.loan.id}`);
-  return c.json(toLoan(result, day), 201);
+  return c.json(toLoan(result, clock.today), 201);
 };
 
 export const listLoans: AppRouteHandler<typeof routes.listLoans> = async (c) => {
@@ -63,28 +75,38 @@ export const getLoan: AppRouteHandler<typeof routes.getLoan> = async (c) => {
 
 export const addBook: AppRouteHandler<typeof routes.addBook> = async (c) => {
   const { loan_id, book_id } = c.req.valid('param');
-  const result = await queries.addBook(c.var.db, c.var.user, loan_id, book_id);
+  const clock = clockNow();
+  const result = await writes.addToLoan(c.var.db, c.var.user, loan_id, { book_id }, clock);
   await invalidatePopularity(c);
-  return c.json(bookChange(`Book ${book_id} was added to loan ${loan_id}.`, result, today()), 200);
+  return c.json(bookChange(`Book ${book_id} was added to loan ${loan_id}.`, result, clock.today), 200);
+};
+
+export const addCopy: AppRouteHandler<typeof routes.addCopy> = async (c) => {
+  const { loan_id, barcode } = c.req.valid('param');
+  const clock = clockNow();
+  const result = await writes.addToLoan(c.var.db, c.var.user, loan_id, { barcode }, clock);
+  await invalidatePopularity(c);
+  return c.json(bookChange(`Copy ${barcode} was added to loan ${loan_id}.`, result, clock.today), 200);
 };
 
 export const removeBook: AppRouteHandler<typeof routes.removeBook> = async (c) => {
   const { loan_id, book_id } = c.req.valid('param');
-  const result = await queries.removeBook(c.var.db, c.var.user, loan_id, book_id);
+  const clock = clockNow();
+  const removed = await writes.removeBook(c.var.db, c.var.user, loan_id, book_id, clock);
   await invalidatePopularity(c);
-  return c.json(bookChange(`Book ${book_id} was removed from loan ${loan_id}.`, result, today()), 200);
+  return c.json(bookChange(`Book ${book_id} was removed from loan ${loan_id}.`, removed, clock.today), 200);
 };
 
 export const returnLoan: AppRouteHandler<typeof routes.returnLoan> = async (c) => {
-  const day = today();
-  const result = await queries.returnLoan(c.var.db, c.var.user, c.req.valid('param').id, day);
+  const clock = clockNow();
+  const result = await writes.returnLoan(c.var.db, c.var.user, c.req.valid('param').id, clock);
   await invalidatePopularity(c);
-  return c.json(toLoan(result, day), 200);
+  return c.json(toLoan(result, clock.today), 200);
 };
 
 export const renewLoan: AppRouteHandler<typeof routes.renewLoan> = async (c) => {
   const day = today();
-  const result = await queries.renewLoan(c.var.db, c.var.user, c.req.valid('param').id, day);
+  const result = await writes.renewLoan(c.var.db, c.var.user, c.req.valid('param').id, day);
   // Renewing changes no reader count; invalidated anyway so that every loan write does.
   await invalidatePopularity(c);
   return c.json(toLoan(result, day), 200);
@@ -92,7 +114,7 @@ export const renewLoan: AppRouteHandler<typeof routes.renewLoan> = async (c) => 
 
 export const deleteLoan: AppRouteHandler<typeof routes.deleteLoan> = async (c) => {
   const { id } = c.req.valid('param');
-  await queries.deleteLoan(c.var.db, id);
+  await writes.deleteLoan(c.var.db, id, clockNow(), c.var.user.id);
   await invalidatePopularity(c);
   return c.json({ message: `Loan ${id} has been deleted.` }, 200);
 };
