@@ -75,7 +75,8 @@ export async function placeHold(db: Database, userId: number, bookId: number, cl
         open_hold: sql<number>`${openHold}`,
         borrowed: sql<number>`${borrowed}`,
         lendable: sql<number>`${lendable}`,
-      }).from(sql`(SELECT 1)`),
+        // Only when the insert just before wrote nothing (changes() = 0): a placed hold needs no explanation.
+      }).from(sql`(SELECT changes() AS changed) AS g`).where(sql`g.changed = 0`),
     ]);
     if (inserted.length && hold) return toHold(hold);
     if (!probe?.user) throw notFound('User');
