@@ -54,6 +54,7 @@ CREATE TABLE `notices` (
 );
 --> statement-breakpoint
 CREATE INDEX `notices_user_idx` ON `notices` (`user_id`,`id`);--> statement-breakpoint
+-- Every statement that changes a copy raises its `version` (the ETag) in the same UPDATE.
 -- Hand-added from here on (drizzle-kit generated the tables and indexes; the loan_books rebuild
 -- is rewritten so that existing rows keep working, and the triggers are the rules of circulation).
 
@@ -70,6 +71,13 @@ INSERT INTO `copies` (`id`, `book_id`, `barcode`, `status`)
 SELECT `id`, `id`, 'C' || printf('%08d', `id`), CASE WHEN `on_loan` THEN 'on_loan' ELSE 'available' END FROM `books`;
 --> statement-breakpoint
 UPDATE `books` SET `copies` = 1, `available_copies` = 1 - `on_loan`;
+--> statement-breakpoint
+-- Catalogue-wide counters (for /stats), kept by the same triggers as the book's counts.
+INSERT INTO `counters` (`name`, `value`) VALUES
+  ('copies', (SELECT count(*) FROM `copies`)),
+  ('available_copies', (SELECT count(*) FROM `copies` WHERE `status` = 'available')),
+  ('holds_waiting', 0),
+  ('holds_ready', 0);
 --> statement-breakpoint
 -- Loan rows now point at copies: each moves to its book's one copy (active rows included), and a
 -- returned loan's rows take its return date. Nothing references loan_books, so it can be rebuilt
@@ -101,7 +109,7 @@ CREATE INDEX `loan_books_copy_idx` ON `loan_books` (`copy_id`,`id`);--> statemen
 ALTER TABLE `books` DROP COLUMN `on_loan`;
 --> statement-breakpoint
 
--- Copies: the book's counts, an assigned barcode, the ETag version, and the one shared rule
+-- Copies: the book's counts, an assigned barcode, and the one shared rule
 -- "a copy that becomes available goes to the first waiting hold on its book, else to the shelf".
 CREATE TRIGGER `copies_barcode_assigned` AFTER INSERT ON `copies` WHEN NEW.`barcode` IS NULL BEGIN
   UPDATE `copies` SET `barcode` = 'C' || printf('%08d', NEW.`id`) WHERE `id` = NEW.`id`;
@@ -111,22 +119,24 @@ CREATE TRIGGER `copies_count_insert` AFTER INSERT ON `copies` BEGIN
   UPDATE `books` SET `copies` = `copies` + (NEW.`status` <> 'withdrawn'),
     `available_copies` = `available_copies` + (NEW.`status` = 'available')
   WHERE `id` = NEW.`book_id`;
+  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'copies' THEN (NEW.`status` <> 'withdrawn') ELSE (NEW.`status` = 'available') END
+  WHERE `name` IN ('copies', 'available_copies');
 END;
 --> statement-breakpoint
 CREATE TRIGGER `copies_count_update` AFTER UPDATE OF `status` ON `copies` WHEN OLD.`status` IS NOT NEW.`status` BEGIN
   UPDATE `books` SET `copies` = `copies` + (NEW.`status` <> 'withdrawn') - (OLD.`status` <> 'withdrawn'),
     `available_copies` = `available_copies` + (NEW.`status` = 'available') - (OLD.`status` = 'available')
   WHERE `id` = NEW.`book_id`;
+  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'copies' THEN (NEW.`status` <> 'withdrawn') - (OLD.`status` <> 'withdrawn') ELSE (NEW.`status` = 'available') - (OLD.`status` = 'available') END
+  WHERE `name` IN ('copies', 'available_copies');
 END;
 --> statement-breakpoint
 CREATE TRIGGER `copies_count_delete` AFTER DELETE ON `copies` BEGIN
   UPDATE `books` SET `copies` = `copies` - (OLD.`status` <> 'withdrawn'),
     `available_copies` = `available_copies` - (OLD.`status` = 'available')
   WHERE `id` = OLD.`book_id`;
-END;
---> statement-breakpoint
-CREATE TRIGGER `copies_version` AFTER UPDATE ON `copies` WHEN NEW.`version` = OLD.`version` BEGIN
-  UPDATE `copies` SET `version` = OLD.`version` + 1 WHERE `id` = NEW.`id`;
+  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'copies' THEN - (OLD.`status` <> 'withdrawn') ELSE - (OLD.`status` = 'available') END
+  WHERE `name` IN ('copies', 'available_copies');
 END;
 --> statement-breakpoint
 CREATE TRIGGER `copies_fill_hold_insert` AFTER INSERT ON `copies` WHEN NEW.`status` = 'available' BEGIN
@@ -143,24 +153,29 @@ WHEN NEW.`status` = 'available' AND OLD.`status` <> 'available' BEGIN
 END;
 --> statement-breakpoint
 
--- Holds: the book's waiting count; a hold that becomes ready sets its copy aside and tells the
+-- Holds: the book's waiting count (and the catalogue's waiting and ready counters); a hold that becomes ready sets its copy aside and tells the
 -- patron; a ready hold that closes without its copy being borrowed passes the copy on.
-CREATE TRIGGER `holds_count_insert` AFTER INSERT ON `holds` WHEN NEW.`status` = 'waiting' BEGIN
-  UPDATE `books` SET `holds_waiting` = `holds_waiting` + 1 WHERE `id` = NEW.`book_id`;
+CREATE TRIGGER `holds_count_insert` AFTER INSERT ON `holds` BEGIN
+  UPDATE `books` SET `holds_waiting` = `holds_waiting` + 1 WHERE NEW.`status` = 'waiting' AND `id` = NEW.`book_id`;
+  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'holds_waiting' THEN (NEW.`status` = 'waiting') ELSE (NEW.`status` = 'ready') END
+  WHERE `name` IN ('holds_waiting', 'holds_ready');
 END;
 --> statement-breakpoint
-CREATE TRIGGER `holds_count_update` AFTER UPDATE OF `status` ON `holds`
-WHEN (OLD.`status` = 'waiting') <> (NEW.`status` = 'waiting') BEGIN
+CREATE TRIGGER `holds_count_update` AFTER UPDATE OF `status` ON `holds` WHEN OLD.`status` IS NOT NEW.`status` BEGIN
   UPDATE `books` SET `holds_waiting` = `holds_waiting` + (NEW.`status` = 'waiting') - (OLD.`status` = 'waiting')
-  WHERE `id` = NEW.`book_id`;
+  WHERE (OLD.`status` = 'waiting') <> (NEW.`status` = 'waiting') AND `id` = NEW.`book_id`;
+  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'holds_waiting' THEN (NEW.`status` = 'waiting') - (OLD.`status` = 'waiting') ELSE (NEW.`status` = 'ready') - (OLD.`status` = 'ready') END
+  WHERE `name` IN ('holds_waiting', 'holds_ready');
 END;
 --> statement-breakpoint
-CREATE TRIGGER `holds_count_delete` AFTER DELETE ON `holds` WHEN OLD.`status` = 'waiting' BEGIN
-  UPDATE `books` SET `holds_waiting` = `holds_waiting` - 1 WHERE `id` = OLD.`book_id`;
+CREATE TRIGGER `holds_count_delete` AFTER DELETE ON `holds` BEGIN
+  UPDATE `books` SET `holds_waiting` = `holds_waiting` - 1 WHERE OLD.`status` = 'waiting' AND `id` = OLD.`book_id`;
+  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'holds_waiting' THEN - (OLD.`status` = 'waiting') ELSE - (OLD.`status` = 'ready') END
+  WHERE `name` IN ('holds_waiting', 'holds_ready');
 END;
 --> statement-breakpoint
 CREATE TRIGGER `holds_ready_insert` AFTER INSERT ON `holds` WHEN NEW.`status` = 'ready' BEGIN
-  UPDATE `copies` SET `status` = 'on_hold_shelf' WHERE `id` = NEW.`copy_id`;
+  UPDATE `copies` SET `status` = 'on_hold_shelf', `version` = `version` + 1 WHERE `id` = NEW.`copy_id`;
   INSERT INTO `notices` (`user_id`, `kind`, `created_at`, `book_id`, `hold_id`, `message`)
   SELECT NEW.`user_id`, 'hold_ready', (SELECT `now` FROM `circulation_context` WHERE `id` = 1), NEW.`book_id`, NEW.`id`,
     'Your hold on "' || `title` || '" is ready: collect it by ' || NEW.`pickup_by` || '.'
@@ -169,7 +184,7 @@ END;
 --> statement-breakpoint
 CREATE TRIGGER `holds_ready_update` AFTER UPDATE OF `status` ON `holds`
 WHEN NEW.`status` = 'ready' AND OLD.`status` <> 'ready' BEGIN
-  UPDATE `copies` SET `status` = 'on_hold_shelf' WHERE `id` = NEW.`copy_id`;
+  UPDATE `copies` SET `status` = 'on_hold_shelf', `version` = `version` + 1 WHERE `id` = NEW.`copy_id`;
   INSERT INTO `notices` (`user_id`, `kind`, `created_at`, `book_id`, `hold_id`, `message`)
   SELECT NEW.`user_id`, 'hold_ready', (SELECT `now` FROM `circulation_context` WHERE `id` = 1), NEW.`book_id`, NEW.`id`,
     'Your hold on "' || `title` || '" is ready: collect it by ' || NEW.`pickup_by` || '.'
@@ -178,7 +193,7 @@ END;
 --> statement-breakpoint
 CREATE TRIGGER `holds_release_copy` AFTER UPDATE OF `status` ON `holds`
 WHEN OLD.`status` = 'ready' AND NEW.`status` <> 'ready' BEGIN
-  UPDATE `copies` SET `status` = 'available' WHERE `id` = OLD.`copy_id` AND `status` = 'on_hold_shelf';
+  UPDATE `copies` SET `status` = 'available', `version` = `version` + 1 WHERE `id` = OLD.`copy_id` AND `status` = 'on_hold_shelf';
 END;
 --> statement-breakpoint
 
@@ -186,7 +201,7 @@ END;
 -- (a different copy set aside for them passes on); a copy coming back is available again (and so
 -- goes to the queue); a loan whose last copy came back ends. `readers` counts loans per title.
 CREATE TRIGGER `loan_books_insert` AFTER INSERT ON `loan_books` BEGIN
-  UPDATE `copies` SET `status` = 'on_loan' WHERE `id` = NEW.`copy_id` AND NEW.`active`;
+  UPDATE `copies` SET `status` = 'on_loan', `version` = `version` + 1 WHERE `id` = NEW.`copy_id` AND NEW.`active`;
   UPDATE `holds` SET `status` = 'fulfilled', `closed_on` = (SELECT `today` FROM `circulation_context` WHERE `id` = 1)
   WHERE NEW.`active` AND `book_id` = NEW.`book_id` AND `status` IN ('waiting', 'ready')
     AND `user_id` = (SELECT `user_id` FROM `loans` WHERE `id` = NEW.`loan_id`);
@@ -196,14 +211,14 @@ CREATE TRIGGER `loan_books_insert` AFTER INSERT ON `loan_books` BEGIN
 END;
 --> statement-breakpoint
 CREATE TRIGGER `loan_books_copy_back` AFTER UPDATE OF `active` ON `loan_books` WHEN OLD.`active` AND NOT NEW.`active` BEGIN
-  UPDATE `copies` SET `status` = 'available' WHERE `id` = NEW.`copy_id` AND `status` = 'on_loan';
+  UPDATE `copies` SET `status` = 'available', `version` = `version` + 1 WHERE `id` = NEW.`copy_id` AND `status` = 'on_loan';
   UPDATE `loans` SET `return_date` = (SELECT `today` FROM `circulation_context` WHERE `id` = 1)
   WHERE `id` = NEW.`loan_id` AND `return_date` IS NULL
     AND NOT EXISTS (SELECT 1 FROM `loan_books` WHERE `loan_id` = NEW.`loan_id` AND `active`);
 END;
 --> statement-breakpoint
 CREATE TRIGGER `loan_books_delete` AFTER DELETE ON `loan_books` BEGIN
-  UPDATE `copies` SET `status` = 'available' WHERE OLD.`active` AND `id` = OLD.`copy_id` AND `status` = 'on_loan';
+  UPDATE `copies` SET `status` = 'available', `version` = `version` + 1 WHERE OLD.`active` AND `id` = OLD.`copy_id` AND `status` = 'on_loan';
   UPDATE `books` SET `readers` = `readers` - 1
   WHERE `id` = OLD.`book_id` AND NOT EXISTS (
     SELECT 1 FROM `loan_books` WHERE `loan_id` = OLD.`loan_id` AND `book_id` = OLD.`book_id`);

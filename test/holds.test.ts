@@ -173,6 +173,25 @@ describe('the desk: a copy coming back goes to the first waiting hold', () => {
   });
 });
 
+describe('DELETE /books/{id} with holds', () => {
+  it('is refused while a copy is out or on the hold shelf; otherwise cancels the waiting holds, which keep the book id', async () => {
+    const [reader, waiter] = [await makeUser(), await makeUser()];
+    const { id } = await makeBook(admin, { copies: 1 });
+    await expectStatus(await borrow(reader, { book_ids: [id] }), 201);
+    const hold = await expectStatus(await place(waiter, id), 201);
+    await expectProblem(await call('DELETE', `/books/${id}`, { token: admin.token }), 409, 'BOOK_ON_ACTIVE_LOAN');
+    const [copy] = await copiesOf(id);
+    await expectStatus(await call('PATCH', `/copies/${copy!.id}`, { token: admin.token, body: { status: 'lost' } }), 200);
+    expect(await expectStatus(await call('GET', `/holds/${hold.id}`, { token: waiter.token }), 200)).toMatchObject({ status: 'waiting' });
+    await expectStatus(await call('DELETE', `/books/${id}`, { token: admin.token }), 200);
+    expect(await expectStatus(await call('GET', `/holds/${hold.id}`, { token: waiter.token }), 200)).toMatchObject({
+      status: 'cancelled',
+      book_id: id,
+      closed_on: expect.any(String),
+    });
+  });
+});
+
 describe('races', () => {
   it('6 patrons placing holds on one available single-copy book: one ready, five waiting at positions 1–5', async () => {
     const patrons = await Promise.all(Array.from({ length: 6 }, () => makeUser()));
@@ -201,5 +220,31 @@ describe('races', () => {
       expect(ready).toBe(1);
       expect(await book(id)).toMatchObject({ available_copies: 0, holds_waiting: 0 });
     }
+  });
+});
+
+describe('derived counts', () => {
+  it('keep every book’s counts and the catalogue counters equal to the rows, after all of the above', async () => {
+    const drift = await env.DB.prepare(
+      `SELECT count(*) AS n FROM books b WHERE
+         b.copies <> (SELECT count(*) FROM copies c WHERE c.book_id = b.id AND c.status <> 'withdrawn')
+         OR b.available_copies <> (SELECT count(*) FROM copies c WHERE c.book_id = b.id AND c.status = 'available')
+         OR b.holds_waiting <> (SELECT count(*) FROM holds h WHERE h.book_id = b.id AND h.status = 'waiting')`,
+    ).first('n');
+    expect(drift).toBe(0);
+    const counters = await env.DB.prepare(
+      `SELECT (SELECT value FROM counters WHERE name = 'copies') - (SELECT count(*) FROM copies WHERE status <> 'withdrawn') AS copies,
+         (SELECT value FROM counters WHERE name = 'available_copies') - (SELECT count(*) FROM copies WHERE status = 'available') AS available,
+         (SELECT value FROM counters WHERE name = 'holds_waiting') - (SELECT count(*) FROM holds WHERE status = 'waiting') AS waiting,
+         (SELECT value FROM counters WHERE name = 'holds_ready') - (SELECT count(*) FROM holds WHERE status = 'ready') AS ready`,
+    ).first();
+    expect(counters).toEqual({ copies: 0, available: 0, waiting: 0, ready: 0 });
+    // Every copy on the hold shelf belongs to exactly one ready hold, and the other way round.
+    const shelf = await env.DB.prepare(
+      `SELECT (SELECT count(*) FROM copies WHERE status = 'on_hold_shelf') AS shelf, (SELECT count(*) FROM holds WHERE status = 'ready') AS ready,
+         (SELECT count(*) FROM holds h JOIN copies c ON c.id = h.copy_id WHERE h.status = 'ready' AND c.status = 'on_hold_shelf') AS matched`,
+    ).first<{ shelf: number; ready: number; matched: number }>();
+    expect(shelf!.shelf).toBe(shelf!.ready);
+    expect(shelf!.matched).toBe(shelf!.ready);
   });
 });

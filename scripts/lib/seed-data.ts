@@ -471,6 +471,10 @@ export const FINAL_STATEMENTS = [
   `UPDATE counters SET value = (SELECT count(*) FROM users) WHERE name = 'users';`,
   `UPDATE counters SET value = (SELECT count(*) FROM books) WHERE name = 'books';`,
   `UPDATE counters SET value = (SELECT count(*) FROM loans) WHERE name = 'loans';`,
+  `UPDATE counters SET value = (SELECT count(*) FROM copies WHERE status <> 'withdrawn') WHERE name = 'copies';`,
+  `UPDATE counters SET value = (SELECT count(*) FROM copies WHERE status = 'available') WHERE name = 'available_copies';`,
+  `UPDATE counters SET value = (SELECT count(*) FROM holds WHERE status = 'waiting') WHERE name = 'holds_waiting';`,
+  `UPDATE counters SET value = (SELECT count(*) FROM holds WHERE status = 'ready') WHERE name = 'holds_ready';`,
 ] as const;
 
 /** Inserts for `data`, parents before children; the triggers derive readers, the book counts, copy statuses and FTS. */

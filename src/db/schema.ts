@@ -89,7 +89,7 @@ export const copies = sqliteTable(
     barcode: text('barcode'),
     location: text('location'),
     status: text('status', { enum: COPY_STATUSES }).notNull().default('available'),
-    // The ETag: raised by a trigger on every change to the row.
+    // The ETag: every statement that changes the row raises it (the app's and the triggers').
     version: integer('version').notNull().default(1),
   },
   (t) => [

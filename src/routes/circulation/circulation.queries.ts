@@ -27,7 +27,7 @@ export async function checkIn(db: Database, barcode: string, clock: Clock, actor
     setCirculationContext(db, clock, actorId),
     db
       .update(copies)
-      .set({ status: 'available' })
+      .set({ status: 'available', version: sql`${copies.version} + 1` })
       .where(and(eq(copies.barcode, barcode), eq(copies.status, 'lost')))
       .returning({ id: copies.id }),
     db

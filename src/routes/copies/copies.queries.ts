@@ -80,6 +80,7 @@ export async function patchCopy(db: Database, id: number, patch: CopyPatch, cloc
       .set({
         ...(patch.status !== undefined ? { status: patch.status } : {}),
         ...(patch.location !== undefined ? { location: patch.location } : {}),
+        version: sql`${copies.version} + 1`,
       })
       .where(and(eq(copies.id, id), allowed))
       .returning({ id: copies.id }),
