@@ -106,6 +106,9 @@ CREATE INDEX `loan_books_loan_idx` ON `loan_books` (`loan_id`,`book_id`);--> sta
 CREATE INDEX `loan_books_book_idx` ON `loan_books` (`book_id`,`active`);--> statement-breakpoint
 CREATE INDEX `loan_books_copy_idx` ON `loan_books` (`copy_id`,`id`);--> statement-breakpoint
 --> statement-breakpoint
+-- `available` now follows the copies: the column goes (a trigger naming it must go first).
+DROP TRIGGER IF EXISTS `books_version_bump`;
+--> statement-breakpoint
 ALTER TABLE `books` DROP COLUMN `on_loan`;
 --> statement-breakpoint
 
