@@ -33,8 +33,9 @@ app.doc31('/openapi.json', {
     description:
       'A lending-library back end (patrons, catalogue, loans) on Cloudflare Workers. ' +
       'Every error is RFC 9457 `application/problem+json` with a stable `code`. Every response carries ' +
-      '`X-Request-Id` and `Server-Timing` (D1 round trips and rows read). Rate limits: login 5/60 s and ' +
-      'register 10/60 s per IP, authenticated writes 60/60 s per user, everything else 100/60 s per IP; over ' +
+      '`X-Request-Id`; successes (2xx/3xx) also carry `Server-Timing` (D1 round trips and rows read), errors none. ' +
+      'Text fields must be well-formed Unicode without control or format (Cf) characters. Rate limits: login 5/60 s and ' +
+      'register 10/60 s per IP, authenticated writes 60/60 s per user and token version, everything else 100/60 s per IP; over ' +
       'a limit the answer is 429 with `Retry-After`.',
   },
 });

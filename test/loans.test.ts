@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { today } from '../src/lib/fields';
 import { POPULARITY_KEY } from '../src/routes/books/popularity.cache';
 import { addDays } from '../src/routes/loans/loan-dates';
@@ -548,6 +548,13 @@ describe('popularity cache', () => {
 
 describe('cost', () => {
   it('answers reads in one D1 round trip (caller lookup inside the batch), writes in two', async () => {
+    // Refusals publish no cost (Server-Timing is for successes only); the request log has it for every answer.
+    const loggedTrips = new Map<string, number>();
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      const entry = typeof line === 'string' && line.startsWith('{') ? JSON.parse(line) : undefined;
+      if (entry?.msg === 'request') loggedTrips.set(entry.id, entry.d1_round_trips);
+    });
+    onTestFinished(() => spy.mockRestore());
     const [member, admin] = [await makeUser(), await makeAdmin()];
     const [first, second] = [await seedBook(), await seedBook()];
     const created = await checkout(member, { book_ids: [first] });
@@ -566,7 +573,9 @@ describe('cost', () => {
       ['DELETE', await call('DELETE', `/loans/${id}`, { token: admin.token }), 2],
     ];
     for (const [name, res, trips] of responses) {
-      expect(res.headers.get('Server-Timing'), name).toContain(`d1_round_trips;desc="${trips}"`);
+      expect(loggedTrips.get(res.headers.get('X-Request-Id')!), name).toBe(trips);
+      if (res.status < 400) expect(res.headers.get('Server-Timing'), name).toContain(`d1_round_trips;desc="${trips}"`);
+      else expect(res.headers.get('Server-Timing'), name).toBeNull();
     }
   });
 

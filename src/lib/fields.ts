@@ -2,33 +2,75 @@ import { z } from '@hono/zod-openapi';
 
 /** Field rules shared by every resource (contract, "Conventions"). */
 
-// Control characters, line/paragraph separators and bidirectional overrides (which can disguise text).
-const NO_CONTROL_CHARS = /^[^\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u;
+/*
+ * The text rule, one for every text field (bodies and query strings alike):
+ * - well-formed UTF-16 only: a lone surrogate cannot be stored or hashed faithfully (D1 and
+ *   TextEncoder turn each into U+FFFD, so "\ud800" and "\ud801" would become the same text);
+ * - no control characters (Cc), line/paragraph separators (Zl, Zp) nor format characters (Cf:
+ *   zero-width spaces and joiners, soft hyphen, BOM, bidirectional overrides), which make
+ *   invisible differences between look-alike texts or disguise them. With the `u` flag a lone
+ *   surrogate is a code point of category Cs, so the pattern as published excludes those too.
+ */
+const VISIBLE_TEXT = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]*$/u;
+const ILL_FORMED = 'Must be well-formed Unicode text (no lone surrogates).';
+const INVISIBLE = 'Must not contain control or invisible format characters.';
+
+const wellFormed = (value: string) => value.isWellFormed();
+
+/** A string obeying the text rule; `trim` for everything but passwords. */
+const text = (trim: boolean) => {
+  const base = trim ? z.string().trim() : z.string();
+  // abort: an ill-formed string gets one message, not also the pattern's.
+  return base.refine(wellFormed, { message: ILL_FORMED, abort: true });
+};
 
 export const boundedText = (max: number, min = 1) =>
-  z
-    .string()
-    .trim()
+  text(true)
     .min(min, min === 1 ? 'Must not be empty.' : `Must be at least ${min} characters.`)
     .max(max, `Must be at most ${max} characters.`)
-    .regex(NO_CONTROL_CHARS, 'Must not contain control characters.')
+    .regex(VISIBLE_TEXT, INVISIBLE)
     // The generator would print the regex with its `/u` flag; JSON Schema wants the bare source.
-    .openapi({ pattern: NO_CONTROL_CHARS.source });
+    .openapi({ pattern: VISIBLE_TEXT.source });
 
-export const email = z
-  .string()
-  .trim()
+/**
+ * RFC 5321 §4.5.3.1 (local part ≤ 64 octets, address ≤ 254) and RFC 1035 §2.3.1 (labels of 1–63
+ * letters, digits and hyphens, neither starting nor ending with a hyphen), on top of zod's syntax.
+ */
+const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+const withinEmailLimits = (address: string) => {
+  const at = address.lastIndexOf('@');
+  return new TextEncoder().encode(address.slice(0, at)).byteLength <= 64 && address.slice(at + 1).split('.').every((label) => DOMAIN_LABEL.test(label));
+};
+
+/** An address as registered or changed: the text rule, zod's syntax, then the RFC limits. */
+export const email = text(true)
+  .toLowerCase()
+  .max(254, 'Must be at most 254 characters.')
+  .pipe(z.email('Must be a valid email address.').refine(withinEmailLimits, 'Must be a valid email address (local part ≤ 64 octets, domain labels of 1–63 characters, not starting or ending with "-").'))
+  .openapi({ example: 'ada@example.org' });
+
+/**
+ * The address given at login: the older, looser syntax, so accounts registered before the RFC
+ * limits can still sign in. An address that breaks them just matches no account (401).
+ */
+export const loginEmail = text(true)
   .toLowerCase()
   .max(254, 'Must be at most 254 characters.')
   .pipe(z.email('Must be a valid email address.'))
   .openapi({ example: 'ada@example.org' });
 
-/** Not trimmed: spaces are part of a password. */
-export const password = z
-  .string()
+/**
+ * Not trimmed: spaces are part of a password. Lone surrogates are refused (see the text rule:
+ * two different ones would hash alike); other characters are allowed, format characters included,
+ * as a password is never shown and accounts may already use them.
+ */
+export const password = text(false)
   .min(8, 'Must be at least 8 characters.')
   .max(128, 'Must be at most 128 characters.')
   .openapi({ format: 'password', example: 'correct horse battery' });
+
+/** The password given at login: any length up to the bound (older accounts), same text rule. */
+export const loginPassword = text(false).min(1, 'Required.').max(128, 'Must be at most 128 characters.');
 
 /** A real calendar date as YYYY-MM-DD (2023-02-29 is rejected). */
 export const calendarDate = z.iso.date('Must be a real date as YYYY-MM-DD.').openapi({ example: '1990-04-01' });

@@ -27,7 +27,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: 'Not found (NOT_FOUND)',
   409: 'Conflicts with the current state',
   413: 'Body over 64 KiB (PAYLOAD_TOO_LARGE)',
-  415: 'Body is not application/json (UNSUPPORTED_MEDIA_TYPE)',
+  415: 'Body is not application/json in UTF-8 (UNSUPPORTED_MEDIA_TYPE)',
   429: 'Rate limited (RATE_LIMITED); see Retry-After',
   503: 'Not configured (NOT_CONFIGURED) or the database is unreachable (SERVICE_UNAVAILABLE)',
 };

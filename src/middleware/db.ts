@@ -3,7 +3,15 @@ import { createDb } from '../db/client';
 import { instrumentD1, newD1Stats } from '../db/instrument';
 import type { AppEnv } from '../env';
 
-/** One Drizzle client per request, over a D1 binding that counts what the request costs. */
+/**
+ * One Drizzle client per request, over a D1 binding that counts what the request costs.
+ *
+ * The cost is published in `Server-Timing` on 2xx/3xx answers only. A refusal's cost says what
+ * the refused request found (rows read by a wrong-password login, by another member's loan, by a
+ * forbidden list), so any answer of 400 or above carries no Server-Timing at all: every refusal
+ * then looks exactly like its "missing" twin. Routes never set the header themselves. The request
+ * log line still records the cost of every answer, for operators.
+ */
 export const database = () =>
   createMiddleware<AppEnv>(async function database(c, next) {
     const started = performance.now();
@@ -11,7 +19,11 @@ export const database = () =>
     c.set('d1Stats', stats);
     c.set('db', createDb(instrumentD1(c.env.DB, stats)));
     await next();
-    // Cost made visible to browsers and to `npm run bench`.
+    // onError and notFound have rendered by now, so this sees every answer, errors included.
+    if (c.res.status >= 400) {
+      c.res.headers.delete('Server-Timing');
+      return;
+    }
     c.header(
       'Server-Timing',
       [

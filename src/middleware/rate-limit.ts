@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Bindings } from '../env';
 import { ApiError } from '../lib/problem';
+import type { TokenClaims } from '../lib/token';
 
 /** The binding reports no reset time, so Retry-After is the limit's whole period (wrangler.toml). */
 const PERIOD_SECONDS = 60;
@@ -11,18 +12,22 @@ type LimiterName = 'LOGIN_LIMITER' | 'REGISTER_LIMITER' | 'WRITE_LIMITER' | 'REA
 /**
  * Each request counts against exactly one limit (contract, "Rate limits"): login and register
  * by IP, authenticated writes by user, everything else by IP.
+ *
+ * Writes are keyed by user AND token version: the limiter runs before the stored row is read, so
+ * it only knows that the signature verified. A token retired by a password change still verifies,
+ * and without the version it could spend (and exhaust) the budget of the owner's current token.
  */
-function classify(method: string, path: string, subject: number | undefined, ip: string): [LimiterName, string] {
+function classify(method: string, path: string, token: TokenClaims | undefined, ip: string): [LimiterName, string] {
   if (method === 'POST' && path === '/users/login') return ['LOGIN_LIMITER', `ip:${ip}`];
   if (method === 'POST' && path === '/users') return ['REGISTER_LIMITER', `ip:${ip}`];
-  if (WRITES.has(method) && subject !== undefined) return ['WRITE_LIMITER', `user:${subject}`];
+  if (WRITES.has(method) && token) return ['WRITE_LIMITER', `user:${token.id}:v${token.version}`];
   return ['READ_LIMITER', `ip:${ip}`];
 }
 
 export const rateLimit = () =>
   createMiddleware<AppEnv>(async function rateLimit(c, next) {
     const ip = c.req.header('CF-Connecting-IP') ?? 'unknown';
-    const [name, key] = classify(c.req.method, c.req.path, c.get('token')?.id, ip);
+    const [name, key] = classify(c.req.method, c.req.path, c.get('token'), ip);
     const limiter: Bindings[LimiterName] | undefined = c.env[name];
     let allowed = true;
     try {

@@ -60,6 +60,9 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
     await c.var.db.update(users).set({ password_hash: await hashPassword(password) }).where(eq(users.id, account.id));
   }
   const token = await issueToken(account, secret);
+  // A bearer credential: no cache may keep it (RFC 6749 §5.1; Pragma for HTTP/1.0 caches).
+  c.header('Cache-Control', 'no-store');
+  c.header('Pragma', 'no-cache');
   return c.json({ message: `Welcome, ${account.first_name}.`, token, token_type: 'Bearer' as const, expires_in: TOKEN_TTL_SECONDS }, 200);
 };
 

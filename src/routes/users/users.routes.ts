@@ -36,7 +36,13 @@ export const login = createRoute({
   description: 'Exchanges email and password for a one-hour HS256 token. Rate limited to 5 per 60 s per IP.',
   request: { body: jsonBody(loginBody) },
   responses: {
-    200: json(tokenSchema, 'A bearer token'),
+    200: {
+      ...json(tokenSchema, 'A bearer token'),
+      headers: {
+        'Cache-Control': { schema: { type: 'string' as const, const: 'no-store' }, description: 'A credential: no cache may keep it (RFC 6749 §5.1).' },
+        Pragma: { schema: { type: 'string' as const, const: 'no-cache' }, description: 'The same, for HTTP/1.0 caches.' },
+      },
+    },
     ...problems([...BODY_PROBLEMS, 401, 503]),
   },
 });

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { createSchemaFactory } from 'drizzle-zod';
 import { ROLES, users } from '../../db/schema';
-import { boundedText, calendarDate, email, password, today } from '../../lib/fields';
+import { boundedText, calendarDate, email, loginEmail, loginPassword, password, today } from '../../lib/fields';
 import { pageSchema } from '../../lib/paging';
 import { TOKEN_TTL_SECONDS } from '../../lib/token';
 
@@ -37,7 +37,7 @@ export const profileUpdateBody = registerBody.omit({ role: true }).partial().str
 export const adminUpdateBody = registerBody.partial().strict().openapi('UpdateUser');
 
 export const loginBody = z
-  .strictObject({ email, password: z.string().min(1, 'Required.').max(128, 'Must be at most 128 characters.') })
+  .strictObject({ email: loginEmail, password: loginPassword })
   .openapi('Login');
 
 export const tokenSchema = z
