@@ -119,27 +119,24 @@ CREATE TRIGGER `copies_barcode_assigned` AFTER INSERT ON `copies` WHEN NEW.`barc
 END;
 --> statement-breakpoint
 CREATE TRIGGER `copies_count_insert` AFTER INSERT ON `copies` BEGIN
-  UPDATE `books` SET `copies` = `copies` + (NEW.`status` <> 'withdrawn'),
-    `available_copies` = `available_copies` + (NEW.`status` = 'available')
-  WHERE `id` = NEW.`book_id`;
-  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'copies' THEN (NEW.`status` <> 'withdrawn') ELSE (NEW.`status` = 'available') END
-  WHERE `name` IN ('copies', 'available_copies');
+  UPDATE `books` SET `copies` = `copies` + (NEW.`status` <> 'withdrawn'), `available_copies` = `available_copies` + (NEW.`status` = 'available')
+  WHERE ((NEW.`status` <> 'withdrawn') <> 0 OR (NEW.`status` = 'available') <> 0) AND `id` = NEW.`book_id`;
+  UPDATE `counters` SET `value` = `value` + (NEW.`status` <> 'withdrawn') WHERE (NEW.`status` <> 'withdrawn') <> 0 AND `name` = 'copies';
+  UPDATE `counters` SET `value` = `value` + (NEW.`status` = 'available') WHERE (NEW.`status` = 'available') <> 0 AND `name` = 'available_copies';
 END;
 --> statement-breakpoint
 CREATE TRIGGER `copies_count_update` AFTER UPDATE OF `status` ON `copies` WHEN OLD.`status` IS NOT NEW.`status` BEGIN
-  UPDATE `books` SET `copies` = `copies` + (NEW.`status` <> 'withdrawn') - (OLD.`status` <> 'withdrawn'),
-    `available_copies` = `available_copies` + (NEW.`status` = 'available') - (OLD.`status` = 'available')
-  WHERE `id` = NEW.`book_id`;
-  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'copies' THEN (NEW.`status` <> 'withdrawn') - (OLD.`status` <> 'withdrawn') ELSE (NEW.`status` = 'available') - (OLD.`status` = 'available') END
-  WHERE `name` IN ('copies', 'available_copies');
+  UPDATE `books` SET `copies` = `copies` + ((NEW.`status` <> 'withdrawn') - (OLD.`status` <> 'withdrawn')), `available_copies` = `available_copies` + ((NEW.`status` = 'available') - (OLD.`status` = 'available'))
+  WHERE (((NEW.`status` <> 'withdrawn') - (OLD.`status` <> 'withdrawn')) <> 0 OR ((NEW.`status` = 'available') - (OLD.`status` = 'available')) <> 0) AND `id` = NEW.`book_id`;
+  UPDATE `counters` SET `value` = `value` + ((NEW.`status` <> 'withdrawn') - (OLD.`status` <> 'withdrawn')) WHERE ((NEW.`status` <> 'withdrawn') - (OLD.`status` <> 'withdrawn')) <> 0 AND `name` = 'copies';
+  UPDATE `counters` SET `value` = `value` + ((NEW.`status` = 'available') - (OLD.`status` = 'available')) WHERE ((NEW.`status` = 'available') - (OLD.`status` = 'available')) <> 0 AND `name` = 'available_copies';
 END;
 --> statement-breakpoint
 CREATE TRIGGER `copies_count_delete` AFTER DELETE ON `copies` BEGIN
-  UPDATE `books` SET `copies` = `copies` - (OLD.`status` <> 'withdrawn'),
-    `available_copies` = `available_copies` - (OLD.`status` = 'available')
-  WHERE `id` = OLD.`book_id`;
-  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'copies' THEN - (OLD.`status` <> 'withdrawn') ELSE - (OLD.`status` = 'available') END
-  WHERE `name` IN ('copies', 'available_copies');
+  UPDATE `books` SET `copies` = `copies` + (-(OLD.`status` <> 'withdrawn')), `available_copies` = `available_copies` + (-(OLD.`status` = 'available'))
+  WHERE ((-(OLD.`status` <> 'withdrawn')) <> 0 OR (-(OLD.`status` = 'available')) <> 0) AND `id` = OLD.`book_id`;
+  UPDATE `counters` SET `value` = `value` + (-(OLD.`status` <> 'withdrawn')) WHERE (-(OLD.`status` <> 'withdrawn')) <> 0 AND `name` = 'copies';
+  UPDATE `counters` SET `value` = `value` + (-(OLD.`status` = 'available')) WHERE (-(OLD.`status` = 'available')) <> 0 AND `name` = 'available_copies';
 END;
 --> statement-breakpoint
 CREATE TRIGGER `copies_fill_hold_insert` AFTER INSERT ON `copies` WHEN NEW.`status` = 'available' BEGIN
@@ -159,22 +156,21 @@ END;
 -- Holds: the book's waiting count (and the catalogue's waiting and ready counters); a hold that becomes ready sets its copy aside and tells the
 -- patron; a ready hold that closes without its copy being borrowed passes the copy on.
 CREATE TRIGGER `holds_count_insert` AFTER INSERT ON `holds` BEGIN
-  UPDATE `books` SET `holds_waiting` = `holds_waiting` + 1 WHERE NEW.`status` = 'waiting' AND `id` = NEW.`book_id`;
-  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'holds_waiting' THEN (NEW.`status` = 'waiting') ELSE (NEW.`status` = 'ready') END
-  WHERE `name` IN ('holds_waiting', 'holds_ready');
+  UPDATE `books` SET `holds_waiting` = `holds_waiting` + (NEW.`status` = 'waiting') WHERE (NEW.`status` = 'waiting') <> 0 AND `id` = NEW.`book_id`;
+  UPDATE `counters` SET `value` = `value` + (NEW.`status` = 'waiting') WHERE (NEW.`status` = 'waiting') <> 0 AND `name` = 'holds_waiting';
+  UPDATE `counters` SET `value` = `value` + (NEW.`status` = 'ready') WHERE (NEW.`status` = 'ready') <> 0 AND `name` = 'holds_ready';
 END;
 --> statement-breakpoint
 CREATE TRIGGER `holds_count_update` AFTER UPDATE OF `status` ON `holds` WHEN OLD.`status` IS NOT NEW.`status` BEGIN
-  UPDATE `books` SET `holds_waiting` = `holds_waiting` + (NEW.`status` = 'waiting') - (OLD.`status` = 'waiting')
-  WHERE (OLD.`status` = 'waiting') <> (NEW.`status` = 'waiting') AND `id` = NEW.`book_id`;
-  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'holds_waiting' THEN (NEW.`status` = 'waiting') - (OLD.`status` = 'waiting') ELSE (NEW.`status` = 'ready') - (OLD.`status` = 'ready') END
-  WHERE `name` IN ('holds_waiting', 'holds_ready');
+  UPDATE `books` SET `holds_waiting` = `holds_waiting` + ((NEW.`status` = 'waiting') - (OLD.`status` = 'waiting')) WHERE ((NEW.`status` = 'waiting') - (OLD.`status` = 'waiting')) <> 0 AND `id` = NEW.`book_id`;
+  UPDATE `counters` SET `value` = `value` + ((NEW.`status` = 'waiting') - (OLD.`status` = 'waiting')) WHERE ((NEW.`status` = 'waiting') - (OLD.`status` = 'waiting')) <> 0 AND `name` = 'holds_waiting';
+  UPDATE `counters` SET `value` = `value` + ((NEW.`status` = 'ready') - (OLD.`status` = 'ready')) WHERE ((NEW.`status` = 'ready') - (OLD.`status` = 'ready')) <> 0 AND `name` = 'holds_ready';
 END;
 --> statement-breakpoint
 CREATE TRIGGER `holds_count_delete` AFTER DELETE ON `holds` BEGIN
-  UPDATE `books` SET `holds_waiting` = `holds_waiting` - 1 WHERE OLD.`status` = 'waiting' AND `id` = OLD.`book_id`;
-  UPDATE `counters` SET `value` = `value` + CASE `name` WHEN 'holds_waiting' THEN - (OLD.`status` = 'waiting') ELSE - (OLD.`status` = 'ready') END
-  WHERE `name` IN ('holds_waiting', 'holds_ready');
+  UPDATE `books` SET `holds_waiting` = `holds_waiting` + (-(OLD.`status` = 'waiting')) WHERE (-(OLD.`status` = 'waiting')) <> 0 AND `id` = OLD.`book_id`;
+  UPDATE `counters` SET `value` = `value` + (-(OLD.`status` = 'waiting')) WHERE (-(OLD.`status` = 'waiting')) <> 0 AND `name` = 'holds_waiting';
+  UPDATE `counters` SET `value` = `value` + (-(OLD.`status` = 'ready')) WHERE (-(OLD.`status` = 'ready')) <> 0 AND `name` = 'holds_ready';
 END;
 --> statement-breakpoint
 CREATE TRIGGER `holds_ready_insert` AFTER INSERT ON `holds` WHEN NEW.`status` = 'ready' BEGIN
