@@ -100,6 +100,21 @@ describe('copies on a loan', () => {
   });
 });
 
+describe('cost', () => {
+  const rowsRead = (res: Response) => Number(/d1_rows_read;desc="(\d+)"/.exec(res.headers.get('Server-Timing') ?? '')?.[1]);
+
+  it('a checkout reads the same rows for a borrower with a long history as for a new one', async () => {
+    const [fresh, busy] = [await makeUser(), await makeUser()];
+    for (let i = 0; i < 40; i++) await env.DB.prepare("INSERT INTO loans (user_id, loan_date, deadline) VALUES (?, '2026-01-01', '2026-01-15')").bind(busy.id).run();
+    const [a, b] = [await makeBook(admin, { copies: 1 }), await makeBook(admin, { copies: 1 })];
+    const first = await borrow(fresh, { book_ids: [a.id] });
+    const second = await borrow(busy, { book_ids: [b.id] });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(Math.abs(rowsRead(second) - rowsRead(first))).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('races', () => {
   it('10 patrons × a 2-copy book: exactly 2 winners, holding different copies', async () => {
     const patrons = await Promise.all(Array.from({ length: 10 }, () => makeUser()));

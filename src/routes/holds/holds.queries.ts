@@ -52,8 +52,9 @@ export const holdNotFound = () => notFound('Hold');
 export async function placeHold(db: Database, userId: number, bookId: number, clock: Clock, actorId: number): Promise<Hold> {
   const pickupBy = sql`date(${clock.today}, '+' || (SELECT hold_pickup_days FROM circulation_context WHERE id = 1) || ' days')`;
   const openHold = sql`EXISTS (SELECT 1 FROM holds h WHERE h.user_id = ${userId} AND h.book_id = ${bookId} AND h.status IN ('waiting', 'ready'))`;
-  const borrowed = sql`EXISTS (SELECT 1 FROM loan_books lb JOIN loans l ON l.id = lb.loan_id
-    WHERE lb.book_id = ${bookId} AND lb.active = 1 AND l.user_id = ${userId})`;
+  // From the book's active rows (at most its copies), never from the patron's loans.
+  const borrowed = sql`EXISTS (SELECT 1 FROM loan_books lb WHERE lb.book_id = ${bookId} AND lb.active = 1
+    AND (SELECT l.user_id FROM loans l WHERE l.id = lb.loan_id) = ${userId})`;
   const lendable = sql`EXISTS (SELECT 1 FROM copies c WHERE c.book_id = ${bookId} AND c.status IN ('available', 'on_loan', 'on_hold_shelf'))`;
   try {
     const [, inserted, [hold], [probe]] = await db.batch([

@@ -37,10 +37,13 @@ export const resolvedEntries = (entries: LoanEntry[], borrower: SQL) => sql`entr
       END AS copy_id
     FROM entry e)`;
 
-/** A copy of `bookId` out on a loan of `borrower` other than `exceptLoan` (0: any). */
+/**
+ * A copy of `bookId` out on a loan of `borrower` other than `exceptLoan` (0: any). Walked from the
+ * book's active rows (at most its copies), never from the borrower's loans, however many they have.
+ */
 const borrowedElsewhere = (bookId: SQL, borrower: SQL, exceptLoan: number) => sql`EXISTS (
-  SELECT 1 FROM loan_books lb JOIN loans l ON l.id = lb.loan_id
-  WHERE lb.book_id = ${bookId} AND lb.active = 1 AND l.user_id = ${borrower} AND l.id <> ${exceptLoan})`;
+  SELECT 1 FROM loan_books lb WHERE lb.book_id = ${bookId} AND lb.active = 1 AND lb.loan_id <> ${exceptLoan}
+    AND (SELECT l.user_id FROM loans l WHERE l.id = lb.loan_id) = ${borrower})`;
 
 /**
  * True when every entry resolved to a free copy of a distinct book that the borrower has no copy
