@@ -111,6 +111,17 @@ DROP TRIGGER IF EXISTS `books_version_bump`;
 --> statement-breakpoint
 ALTER TABLE `books` DROP COLUMN `on_loan`;
 --> statement-breakpoint
+-- The book's ETag follows its counts as it followed `on_loan` (migrations/0004's trigger, rewritten).
+CREATE TRIGGER `books_version_bump` AFTER UPDATE ON `books`
+WHEN NEW.`version` = OLD.`version` AND (
+  NEW.`title` IS NOT OLD.`title` OR NEW.`genre` IS NOT OLD.`genre` OR NEW.`age_category` IS NOT OLD.`age_category`
+  OR NEW.`publish_date` IS NOT OLD.`publish_date` OR NEW.`author` IS NOT OLD.`author`
+  OR NEW.`copies` IS NOT OLD.`copies` OR NEW.`available_copies` IS NOT OLD.`available_copies`
+  OR NEW.`holds_waiting` IS NOT OLD.`holds_waiting`
+) BEGIN
+  UPDATE `books` SET `version` = OLD.`version` + 1 WHERE `id` = NEW.`id`;
+END;
+--> statement-breakpoint
 
 -- Copies: the book's counts, an assigned barcode, and the one shared rule
 -- "a copy that becomes available goes to the first waiting hold on its book, else to the shelf".

@@ -12,11 +12,15 @@ const UNWRAPPED = Symbol('unwrapped');
 
 type Meta = { rows_read?: number; rows_written?: number } | undefined;
 
+/** What Drizzle and the app call on a database: the binding itself or one of its D1 sessions. */
+export type D1Queryable = Pick<D1Database, 'prepare' | 'batch'>;
+
 /**
- * Wraps a D1 binding so every call is counted in `stats` (for Server-Timing, the bench and cost tests).
- * `raw()` reports no `meta`, so it is served from `all()`, the same mapping Drizzle applies to batch results.
+ * Wraps a D1 binding or session so every call is counted in `stats` (for Server-Timing, the bench
+ * and cost tests). `raw()` reports no `meta`, so it is served from `all()`, the same mapping Drizzle
+ * applies to batch results. Anything else (a session's `getBookmark`) passes through untouched.
  */
-export function instrumentD1(db: D1Database, stats: D1Stats): D1Database {
+export function instrumentD1<T extends D1Queryable>(db: T, stats: D1Stats): T {
   const timed = async <T>(work: () => Promise<T>, metas: (result: T) => Meta[]): Promise<T> => {
     const started = performance.now();
     stats.roundTrips += 1;

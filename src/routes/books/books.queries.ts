@@ -1,9 +1,11 @@
-import { and, asc, desc, eq, gt, inArray, notExists, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, notExists, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { rawAll, rawRun } from '../../db/raw';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
 import { books, copies, counters, holds } from '../../db/schema';
+import { matchesColumn, preconditionFailed } from '../../lib/conditional';
+import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
 import type { BookChanges, BookCreateInput } from './books.schemas';
 
@@ -57,53 +59,92 @@ export const bookPage = (db: Database, { limit, offset }: { limit: number; offse
   return db.select(bookColumns).from(books).orderBy(asc(books.id)).limit(guardedLimit as unknown as number).offset(offset);
 };
 
-export const findBook = (db: Database, id: number) => db.select(bookColumns).from(books).where(eq(books.id, id));
+/** A book's columns and its ETag version. */
+export const versionedBookColumns = { ...bookColumns, version: books.version };
+export type VersionedBook = BookRecord & { version: number };
 
-/** A new book with `copies` copies (assigned barcodes), in one atomic batch. */
-export async function insertBook(db: Database, { copies: copyCount = 1, ...input }: BookCreateInput, clock: Clock, actorId: number): Promise<BookRecord> {
+/** One book by id, or by the id a subquery yields (an idempotent replay). */
+export const findBook = (db: Database, id: number | SQLWrapper) =>
+  db.select(versionedBookColumns).from(books).where(typeof id === 'number' ? eq(books.id, id) : inArray(books.id, id));
+
+/**
+ * A new book with `copies` copies (assigned barcodes), in one atomic batch that also records the
+ * Idempotency-Key (if any): settled right after the book's insert, whose row id it keeps.
+ */
+export async function insertBook(
+  db: Database,
+  { copies: copyCount = 1, ...input }: BookCreateInput,
+  clock: Clock,
+  actorId: number,
+  idempotency?: Idempotency,
+): Promise<VersionedBook> {
   const key = titleKey(input.title);
   const newBookId = sql`(SELECT ${books.id} FROM ${books} WHERE ${books.title_key} = ${key})`;
   const [, , , [row]] = await orTitleTaken(
-    db.batch([
-      setCirculationContext(db, clock, actorId),
-      db.insert(books).values({ ...input, title_key: key }),
-      // n rows from a counting CTE; the barcode trigger assigns `C` + each copy's id.
-      rawRun(db, sql`WITH RECURSIVE n(i) AS (SELECT 1 WHERE ${copyCount} > 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${copyCount})
-        INSERT INTO ${copies} (book_id) SELECT ${newBookId} FROM n`),
-      db.select(bookColumns).from(books).where(eq(books.title_key, key)),
-    ]),
+    idempotentBatch(
+      db,
+      idempotency,
+      [
+        setCirculationContext(db, clock, actorId),
+        db.insert(books).values({ ...input, title_key: key }),
+        // n rows from a counting CTE; the barcode trigger assigns `C` + each copy's id.
+        rawRun(db, sql`WITH RECURSIVE n(i) AS (SELECT 1 WHERE ${copyCount} > 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${copyCount})
+          INSERT INTO ${copies} (book_id) SELECT ${newBookId} FROM n`),
+        db.select(versionedBookColumns).from(books).where(eq(books.title_key, key)),
+      ],
+      { after: 1, status: 201, resourceId: 'inserted' },
+    ),
   );
   return row!;
 }
 
-/** Applies `changes` (all fields for PUT, some for PATCH); undefined when there is no such book. */
-export async function updateBook(db: Database, id: number, changes: BookChanges): Promise<BookRecord | undefined> {
+/**
+ * Applies `changes` (all fields for PUT, some for PATCH) and raises the version, only while the book
+ * is at a version If-Match names (`matches`): 404 no such book, 412 another version.
+ */
+export async function updateBook(db: Database, id: number, changes: BookChanges, matches?: SQL): Promise<VersionedBook> {
   const keyed = changes.title === undefined ? changes : { ...changes, title_key: titleKey(changes.title) };
-  const [row] = await orTitleTaken(db.update(books).set(keyed).where(eq(books.id, id)).returning(bookColumns));
-  return row;
+  const [[row], [probe]] = await orTitleTaken(
+    db.batch([
+      db
+        .update(books)
+        .set({ ...keyed, version: sql`${books.version} + 1` })
+        .where(and(eq(books.id, id), matches))
+        .returning(versionedBookColumns),
+      db.select({ version: books.version }).from(books).where(eq(books.id, id)),
+    ]),
+  );
+  if (row) return row;
+  if (!probe) throw notFound('Book');
+  throw preconditionFailed();
 }
 
 /**
- * Deletes a book unless a copy of it is out or on the hold shelf, in one atomic batch: the probe
- * and the conditional writes see the same state, so a concurrent checkout cannot slip in between.
- * Its copies go with it (cascade), returned loans lose it, and its waiting holds are cancelled.
+/**
+ * Deletes a book unless a copy of it is out or on the hold shelf (or If-Match names another
+ * version), in one atomic batch: the probe and the conditional writes see the same state, so a
+ * concurrent checkout cannot slip in between. Its copies go with it (cascade), returned loans lose
+ * it, and its waiting holds are cancelled. 404, 412, then 409.
  */
-export async function deleteBook(db: Database, id: number, clock: Clock, actorId: number): Promise<void> {
+export async function deleteBook(db: Database, id: number, clock: Clock, actorId: number, matches?: SQL): Promise<void> {
   const copyInUse = db
     .select({ id: copies.id })
     .from(copies)
     .where(and(eq(copies.book_id, id), inArray(copies.status, ['on_loan', 'on_hold_shelf'])));
+  const deletable = and(notExists(copyInUse), sql`EXISTS (SELECT 1 FROM ${books} WHERE ${books.id} = ${id} AND ${matches ?? sql`1`})`);
   const [, probe, , deleted] = await db.batch([
     setCirculationContext(db, clock, actorId),
-    db.select({ id: books.id, in_use: sql<number>`EXISTS ${copyInUse}` }).from(books).where(eq(books.id, id)),
+    db.select({ id: books.id, in_use: sql<number>`EXISTS ${copyInUse}`, matches: matchesColumn(matches) }).from(books).where(eq(books.id, id)),
     db
       .update(holds)
       .set({ status: 'cancelled', closed_on: clock.today })
-      .where(and(eq(holds.book_id, id), eq(holds.status, 'waiting'), notExists(copyInUse))),
-    db.delete(books).where(and(eq(books.id, id), notExists(copyInUse))).returning({ id: books.id }),
+      .where(and(eq(holds.book_id, id), eq(holds.status, 'waiting'), deletable)),
+    db.delete(books).where(and(eq(books.id, id), deletable)).returning({ id: books.id }),
   ]);
   if (deleted.length) return;
-  if (probe[0]?.in_use) {
+  if (!probe[0]) throw notFound('Book');
+  if (!probe[0].matches) throw preconditionFailed();
+  if (probe[0].in_use) {
     throw new ApiError(409, 'BOOK_ON_ACTIVE_LOAN', 'A copy of the book is out on a loan or on the hold shelf; delete it once it is back.');
   }
   throw notFound('Book');

@@ -1,6 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody, pagedJson } from '../../lib/openapi';
+import { etagResponseHeader, ifMatchHeader, ifNoneMatchHeader, notModifiedResponse } from '../../lib/conditional';
+import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
 import { pageQuery } from '../../lib/paging';
 import { requireUser } from '../../middleware/auth';
 import { bookBody, bookCreateBody, bookPageSchema, bookPatchBody, bookSchema, popularityQuery, popularitySchema, searchQuery } from './books.schemas';
@@ -30,10 +32,13 @@ export const createBook = createRoute({
     'digits), in one atomic write. `copies` is accepted here only, not by PUT or PATCH.',
   security: bearer,
   middleware: [admin] as const,
-  request: { body: jsonBody(bookCreateBody) },
+  request: { body: jsonBody(bookCreateBody), headers: idempotencyKeyHeader },
   responses: {
-    201: { ...json(bookSchema, 'The new book; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 409], 'TITLE_TAKEN'),
+    201: {
+      ...json(bookSchema, 'The new book; `Location` names it'),
+      headers: { Location: { schema: { type: 'string' } }, ...etagResponseHeader, ...replayedResponseHeader },
+    },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 409, 422], 'TITLE_TAKEN'),
   },
 });
 
@@ -75,8 +80,12 @@ export const getBook = createRoute({
   path: '/books/{id}',
   tags,
   summary: 'Read a book',
-  request: { params: idParams },
-  responses: { 200: json(bookSchema, 'The book'), ...problems([400, 404]) },
+  request: { params: idParams, headers: ifNoneMatchHeader },
+  responses: {
+    200: { ...json(bookSchema, 'The book'), headers: etagResponseHeader },
+    ...notModifiedResponse,
+    ...problems([400, 404]),
+  },
 });
 
 export const replaceBook = createRoute({
@@ -87,8 +96,11 @@ export const replaceBook = createRoute({
   description: 'Every field is required; use PATCH to change some.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(bookBody) },
-  responses: { 200: json(bookSchema, 'The updated book'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'TITLE_TAKEN') },
+  request: { params: idParams, body: jsonBody(bookBody), headers: ifMatchHeader },
+  responses: {
+    200: { ...json(bookSchema, 'The updated book'), headers: etagResponseHeader },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'TITLE_TAKEN'),
+  },
 });
 
 export const patchBook = createRoute({
@@ -99,8 +111,11 @@ export const patchBook = createRoute({
   description: 'At least one field; the others keep their values.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(bookPatchBody) },
-  responses: { 200: json(bookSchema, 'The updated book'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'TITLE_TAKEN') },
+  request: { params: idParams, body: jsonBody(bookPatchBody), headers: ifMatchHeader },
+  responses: {
+    200: { ...json(bookSchema, 'The updated book'), headers: etagResponseHeader },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'TITLE_TAKEN'),
+  },
 });
 
 export const deleteBook = createRoute({
@@ -113,6 +128,9 @@ export const deleteBook = createRoute({
     'its copies go with it, returned loans lose it and its waiting holds are cancelled.',
   security: bearer,
   middleware: [admin] as const,
-  request: { body: noBody, params: idParams },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409], 'BOOK_ON_ACTIVE_LOAN') },
+  request: { body: noBody, params: idParams, headers: ifMatchHeader },
+  responses: {
+    200: json(messageSchema, 'Deleted'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'BOOK_ON_ACTIVE_LOAN'),
+  },
 });

@@ -9,7 +9,7 @@ const { createInsertSchema, createSelectSchema } = createSchemaFactory({ zodInst
 
 /** A book as the API shows it: the table's columns minus internal ones, plus `available`. */
 export const bookSchema = createSelectSchema(books)
-  .omit({ readers: true, title_key: true })
+  .omit({ readers: true, title_key: true, version: true })
   .extend({
     copies: z.number().int().openapi({ description: 'Copies of the book that are not withdrawn.' }),
     available_copies: z.number().int().openapi({ description: 'Copies on the shelf, free to borrow.' }),
@@ -39,7 +39,7 @@ export const bookBody = createInsertSchema(books, {
   age_category: () => boundedText(50).openapi({ example: 'Adult' }),
   publish_date: () => calendarDate.openapi({ example: '1974-05-01' }),
 })
-  .omit({ id: true, readers: true, title_key: true, copies: true, available_copies: true, holds_waiting: true })
+  .omit({ id: true, readers: true, title_key: true, version: true, copies: true, available_copies: true, holds_waiting: true })
   .strict()
   .openapi('BookInput');
 

@@ -1,9 +1,11 @@
-import { and, asc, count, eq, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
 import { rawAll } from '../../db/raw';
 import { books, copies, type CopyRow, loanBooks } from '../../db/schema';
+import { matchesColumn, preconditionFailed } from '../../lib/conditional';
+import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
 import type { CopyPatch } from './copies.schemas';
 
@@ -23,7 +25,9 @@ export const toCopy = ({ version: _, barcode, ...copy }: CopyRecord) => ({ ...co
 export const barcodeTaken = () => new ApiError(409, 'BARCODE_TAKEN', 'Another copy has this barcode (barcodes are unique, ignoring case).');
 export const copyOnLoan = (detail: string) => new ApiError(409, 'COPY_ON_LOAN', detail);
 
-export const findCopy = (db: Database, id: number) => db.select(copyColumns).from(copies).where(eq(copies.id, id));
+/** One copy by id, or by the id a subquery yields (an idempotent replay). */
+export const findCopy = (db: Database, id: number | SQLWrapper) =>
+  db.select(copyColumns).from(copies).where(typeof id === 'number' ? eq(copies.id, id) : inArray(copies.id, id));
 export const findCopyByBarcode = (db: Database, barcode: string) => db.select(copyColumns).from(copies).where(eq(copies.barcode, barcode));
 
 /**
@@ -37,16 +41,22 @@ export async function createCopy(
   { barcode, location }: { barcode?: string; location?: string | null },
   clock: Clock,
   actorId: number,
+  idempotency?: Idempotency,
 ): Promise<CopyRecord> {
   try {
-    const [, inserted, [copy]] = await db.batch([
-      setCirculationContext(db, clock, actorId),
-      rawAll<{ id: number }>(
-        db,
-        sql`INSERT INTO copies (book_id, barcode, location) SELECT id, ${barcode ?? null}, ${location ?? null} FROM books WHERE id = ${bookId} RETURNING id`,
-      ),
-      db.select(copyColumns).from(copies).where(eq(copies.id, sql`(SELECT max(id) FROM copies)`)),
-    ]);
+    const [, inserted, [copy]] = await idempotentBatch(
+      db,
+      idempotency,
+      [
+        setCirculationContext(db, clock, actorId),
+        rawAll<{ id: number }>(
+          db,
+          sql`INSERT INTO copies (book_id, barcode, location) SELECT id, ${barcode ?? null}, ${location ?? null} FROM books WHERE id = ${bookId} RETURNING id`,
+        ),
+        db.select(copyColumns).from(copies).where(eq(copies.id, sql`(SELECT max(id) FROM copies)`)),
+      ],
+      { after: 1, status: 201, resourceId: 'inserted' },
+    );
     if (!inserted.length || !copy) throw notFound('Book');
     return copy;
   } catch (err) {
@@ -70,11 +80,12 @@ export const bookCopiesQueries = (db: Database, bookId: number, { limit, offset 
  * leaves it lost and gives it to nobody; the loan ends if that was its last copy out). Setting a
  * copy back to `available` lets the trigger hand it to the first waiting hold.
  */
-export async function patchCopy(db: Database, id: number, patch: CopyPatch, clock: Clock, actorId: number): Promise<CopyRecord> {
+export async function patchCopy(db: Database, id: number, patch: CopyPatch, clock: Clock, actorId: number, matches?: SQL): Promise<CopyRecord> {
   const newStatus = patch.status ?? null;
   const allowed = sql`(${newStatus} IS NULL OR (${copies.status} <> 'on_hold_shelf' AND (${copies.status} <> 'on_loan' OR ${newStatus} = 'lost')))`;
-  const [, updated, , [copy]] = await db.batch([
+  const [, [before], updated, , [copy]] = await db.batch([
     setCirculationContext(db, clock, actorId),
+    db.select({ matches: matchesColumn(matches) }).from(copies).where(eq(copies.id, id)),
     db
       .update(copies)
       .set({
@@ -82,7 +93,7 @@ export async function patchCopy(db: Database, id: number, patch: CopyPatch, cloc
         ...(patch.location !== undefined ? { location: patch.location } : {}),
         version: sql`${copies.version} + 1`,
       })
-      .where(and(eq(copies.id, id), allowed))
+      .where(and(eq(copies.id, id), allowed, matches))
       .returning({ id: copies.id }),
     db
       .update(loanBooks)
@@ -97,8 +108,9 @@ export async function patchCopy(db: Database, id: number, patch: CopyPatch, cloc
       ),
     findCopy(db, id),
   ]);
-  if (!copy) throw notFound('Copy');
+  if (!copy || !before) throw notFound('Copy');
   if (updated.length) return copy;
+  if (!before.matches) throw preconditionFailed();
   throw copyOnLoan(
     copy.status === 'on_hold_shelf'
       ? 'The copy is on the hold shelf for a ready hold; its status cannot change until the hold closes.'
@@ -107,16 +119,17 @@ export async function patchCopy(db: Database, id: number, patch: CopyPatch, cloc
 }
 
 /** Deletes a copy unless it is out or on the hold shelf: 404, 409 COPY_ON_LOAN. */
-export async function deleteCopy(db: Database, id: number, clock: Clock, actorId: number): Promise<void> {
-  const [, deleted, [copy]] = await db.batch([
+export async function deleteCopy(db: Database, id: number, clock: Clock, actorId: number, matches?: SQL): Promise<void> {
+  const [, [copy], deleted] = await db.batch([
     setCirculationContext(db, clock, actorId),
+    db.select({ matches: matchesColumn(matches) }).from(copies).where(eq(copies.id, id)),
     db
       .delete(copies)
-      .where(and(eq(copies.id, id), sql`${copies.status} NOT IN ('on_loan', 'on_hold_shelf')`))
+      .where(and(eq(copies.id, id), sql`${copies.status} NOT IN ('on_loan', 'on_hold_shelf')`, matches))
       .returning({ id: copies.id }),
-    findCopy(db, id),
   ]);
   if (deleted.length) return;
   if (!copy) throw notFound('Copy');
+  if (!copy.matches) throw preconditionFailed();
   throw copyOnLoan('The copy is out on a loan or on the hold shelf; delete it once it is back.');
 }

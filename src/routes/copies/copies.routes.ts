@@ -1,13 +1,15 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, noBody, pagedJson, problems } from '../../lib/openapi';
+import { etagResponseHeader, ifMatchHeader, ifNoneMatchHeader, notModifiedResponse } from '../../lib/conditional';
+import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
 import { pageQuery } from '../../lib/paging';
 import { requireUser } from '../../middleware/auth';
 import { barcodeParams, bookCopiesParams, copyCreateBody, copyPageSchema, copyPatchBody, copySchema } from './copies.schemas';
 
 const tags = ['Copies'];
 const admin = requireUser('admin');
-const ETAG = { ETag: { schema: { type: 'string' as const }, description: 'The copy’s version, raised by every change to it.' } };
+const ETAG = etagResponseHeader;
 
 export const createCopy = createRoute({
   method: 'post',
@@ -20,10 +22,13 @@ export const createCopy = createRoute({
     'copy goes at once to the first waiting hold on the book (status `on_hold_shelf`), else to the shelf.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: bookCopiesParams, body: jsonBody(copyCreateBody) },
+  request: { params: bookCopiesParams, body: jsonBody(copyCreateBody), headers: idempotencyKeyHeader },
   responses: {
-    201: { ...json(copySchema, 'The new copy; `Location` names it'), headers: { Location: { schema: { type: 'string' } }, ...ETAG } },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'BARCODE_TAKEN'),
+    201: {
+      ...json(copySchema, 'The new copy; `Location` names it'),
+      headers: { Location: { schema: { type: 'string' } }, ...ETAG, ...replayedResponseHeader },
+    },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422], 'BARCODE_TAKEN'),
   },
 });
 
@@ -42,8 +47,8 @@ export const getCopy = createRoute({
   path: '/copies/{id}',
   tags,
   summary: 'Read a copy',
-  request: { params: idParams },
-  responses: { 200: { ...json(copySchema, 'The copy'), headers: ETAG }, ...problems([400, 404]) },
+  request: { params: idParams, headers: ifNoneMatchHeader },
+  responses: { 200: { ...json(copySchema, 'The copy'), headers: ETAG }, ...notModifiedResponse, ...problems([400, 404]) },
 });
 
 export const getCopyByBarcode = createRoute({
@@ -52,8 +57,8 @@ export const getCopyByBarcode = createRoute({
   tags,
   summary: 'Find a copy by barcode',
   description: 'The barcode’s case is ignored. A malformed barcode is 400.',
-  request: { params: barcodeParams },
-  responses: { 200: { ...json(copySchema, 'The copy'), headers: ETAG }, ...problems([400, 404]) },
+  request: { params: barcodeParams, headers: ifNoneMatchHeader },
+  responses: { 200: { ...json(copySchema, 'The copy'), headers: ETAG }, ...notModifiedResponse, ...problems([400, 404]) },
 });
 
 export const patchCopy = createRoute({
@@ -68,10 +73,10 @@ export const patchCopy = createRoute({
     'first waiting hold on its book, else to the shelf.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(copyPatchBody) },
+  request: { params: idParams, body: jsonBody(copyPatchBody), headers: ifMatchHeader },
   responses: {
     200: { ...json(copySchema, 'The copy as it is now'), headers: ETAG },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'COPY_ON_LOAN'),
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'COPY_ON_LOAN'),
   },
 });
 
@@ -85,6 +90,6 @@ export const deleteCopy = createRoute({
     'it; to keep a copy’s history, set it `withdrawn` instead.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: noBody },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409], 'COPY_ON_LOAN') },
+  request: { params: idParams, body: noBody, headers: ifMatchHeader },
+  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'COPY_ON_LOAN') },
 });

@@ -1,21 +1,33 @@
 import { clockNow } from '../../db/circulation-context';
+import { authorizeCaller, callerProbe } from '../../lib/caller';
+import { idempotent } from '../../lib/idempotency';
 import { pageWindow, toPage } from '../../lib/paging';
 import { forbidden, notFound } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
-import { batchAsCaller } from '../../middleware/auth';
+import { batchAsCaller, callerToken } from '../../middleware/auth';
 import { invalidatePopularity } from '../books/popularity.cache';
 import * as queries from './holds.queries';
 import type * as routes from './holds.routes';
 
-export const placeHold: AppRouteHandler<typeof routes.placeHold> = async (c) => {
-  const { book_id, user_id } = c.req.valid('json');
-  const caller = c.var.user;
-  const userId = user_id ?? caller.id;
-  if (userId !== caller.id && caller.role !== 'admin') throw forbidden('Only an admin can place a hold for another user.');
-  const hold = await queries.placeHold(c.var.db, userId, book_id, clockNow(), caller.id);
-  await invalidatePopularity(c); // the book's counts changed, and the ranking shows books
-  c.header('Location', `/holds/${hold.id}`);
-  return c.json(hold, 201);
+export const placeHold: AppRouteHandler<typeof routes.placeHold> = (c) => {
+  const caller = callerToken(c);
+  return idempotent(
+    c,
+    async (key) => {
+      const { book_id, user_id } = c.req.valid('json');
+      const hold = await queries.placeHold(c.var.db, caller, user_id ?? caller.id, book_id, clockNow(), key);
+      await invalidatePopularity(c); // the book's counts changed, and the ranking shows books
+      c.header('Location', `/holds/${hold.id}`);
+      return c.json(hold, 201);
+    },
+    // A repeat answers the hold as it is now (its status may have moved on since).
+    (holdId) => [callerProbe(c.var.db, caller), queries.findHoldFor(c.var.db, caller, holdId)] as const,
+    ([callerRow, [hold]]) => {
+      authorizeCaller(callerRow, caller);
+      if (!hold) throw queries.holdNotFound();
+      return { body: queries.toHold(hold), location: `/holds/${hold.id}` };
+    },
+  );
 };
 
 export const listHolds: AppRouteHandler<typeof routes.listHolds> = async (c) => {
@@ -35,7 +47,7 @@ export const getHold: AppRouteHandler<typeof routes.getHold> = async (c) => {
 };
 
 export const cancelHold: AppRouteHandler<typeof routes.cancelHold> = async (c) => {
-  const hold = await queries.cancelHold(c.var.db, c.var.user, c.req.valid('param').id, clockNow());
+  const hold = await queries.cancelHold(c.var.db, callerToken(c), c.req.valid('param').id, clockNow());
   await invalidatePopularity(c);
   return c.json(hold, 200);
 };

@@ -1,11 +1,14 @@
-import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
 import { rawAll } from '../../db/raw';
 import { books, copies, holds, users } from '../../db/schema';
 import { refused } from '../../lib/blockers';
-import { ApiError, type Blocker, notFound } from '../../lib/problem';
+import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
+import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
+import type { TokenClaims } from '../../lib/token';
+import { ApiError, type Blocker, forbidden, notFound } from '../../lib/problem';
 import type { Viewer } from '../loans/loans.queries';
 import type { HoldFilter } from './holds.schemas';
 
@@ -40,6 +43,20 @@ const visibleHold = (viewer: Viewer, id: number): SQL =>
 
 export const findHold = (db: Database, viewer: Viewer, id: number) => selectHolds(db).where(visibleHold(viewer, id));
 
+/**
+ * For writes, which authorise inside their own SQL (one round trip): the hold is visible to the
+ * token's caller when the account is current and owns it or is, as stored now, an admin. `id` may
+ * be a subquery (an idempotent replay names the hold by its record).
+ */
+const visibleHoldTo = (caller: TokenClaims, id: number | SQLWrapper): SQL =>
+  and(
+    typeof id === 'number' ? eq(holds.id, id) : inArray(holds.id, id),
+    callerIs(caller),
+    or(eq(holds.user_id, caller.id), callerIs(caller, 'admin')),
+  )!;
+
+export const findHoldFor = (db: Database, caller: TokenClaims, id: number | SQLWrapper) => selectHolds(db).where(visibleHoldTo(caller, id));
+
 export const holdNotFound = () => notFound('Hold');
 
 /**
@@ -49,7 +66,15 @@ export const holdNotFound = () => notFound('Hold');
  * sets the copy aside (and writes the hold_ready notice); else it is `waiting`. D1 serialises
  * batches, so racing placements queue up in order and at most one takes a free copy.
  */
-export async function placeHold(db: Database, userId: number, bookId: number, clock: Clock, actorId: number): Promise<Hold> {
+export async function placeHold(
+  db: Database,
+  caller: TokenClaims,
+  userId: number,
+  bookId: number,
+  clock: Clock,
+  idempotency?: Idempotency,
+): Promise<Hold> {
+  const mayHoldFor = userId === caller.id ? callerIs(caller) : callerIs(caller, 'admin');
   const pickupBy = sql`date(${clock.today}, '+' || (SELECT hold_pickup_days FROM circulation_context WHERE id = 1) || ' days')`;
   const openHold = sql`EXISTS (SELECT 1 FROM holds h WHERE h.user_id = ${userId} AND h.book_id = ${bookId} AND h.status IN ('waiting', 'ready'))`;
   // From the book's active rows (at most its copies), never from the patron's loans.
@@ -57,8 +82,9 @@ export async function placeHold(db: Database, userId: number, bookId: number, cl
     AND (SELECT l.user_id FROM loans l WHERE l.id = lb.loan_id) = ${userId})`;
   const lendable = sql`EXISTS (SELECT 1 FROM copies c WHERE c.book_id = ${bookId} AND c.status IN ('available', 'on_loan', 'on_hold_shelf'))`;
   try {
-    const [, inserted, [hold], [probe]] = await db.batch([
-      setCirculationContext(db, clock, actorId),
+    const [[callerRow], , inserted, [hold], [probe]] = await idempotentBatch(db, idempotency, [
+      callerProbe(db, caller),
+      setCirculationContext(db, clock, caller.id),
       rawAll<{ id: number }>(
         db,
         sql`INSERT INTO holds (user_id, book_id, status, copy_id, placed_on, ready_on, pickup_by)
@@ -66,7 +92,7 @@ export async function placeHold(db: Database, userId: number, bookId: number, cl
             CASE WHEN f.copy_id IS NULL THEN NULL ELSE ${clock.today} END, CASE WHEN f.copy_id IS NULL THEN NULL ELSE ${pickupBy} END
           FROM users u JOIN books b ON b.id = ${bookId}
           JOIN (SELECT (SELECT c.id FROM copies c WHERE c.book_id = ${bookId} AND c.status = 'available' ORDER BY c.id LIMIT 1) AS copy_id) f
-          WHERE u.id = ${userId} AND NOT ${openHold} AND NOT ${borrowed} AND ${lendable}
+          WHERE u.id = ${userId} AND ${mayHoldFor} AND NOT ${openHold} AND NOT ${borrowed} AND ${lendable}
           RETURNING id`,
       ),
       selectHolds(db).where(eq(holds.id, sql`(SELECT max(id) FROM holds)`)),
@@ -78,8 +104,10 @@ export async function placeHold(db: Database, userId: number, bookId: number, cl
         lendable: sql<number>`${lendable}`,
         // Only when the insert just before wrote nothing (changes() = 0): a placed hold needs no explanation.
       }).from(sql`(SELECT changes() AS changed) AS g`).where(sql`g.changed = 0`),
-    ]);
+    ], { after: 2, status: 201, resourceId: 'inserted' });
     if (inserted.length && hold) return toHold(hold);
+    const stored = authorizeCaller(callerRow, caller);
+    if (userId !== caller.id && stored.role !== 'admin') throw forbidden('Only an admin can place a hold for another user.');
     if (!probe?.user) throw notFound('User');
     if (!probe.book) throw notFound(`Book ${bookId}`);
     const blockers: Blocker[] = [];
@@ -99,16 +127,18 @@ const holdExists = (bookId: number) =>
   refused([{ code: 'HOLD_EXISTS', detail: `The patron already has an open hold on book ${bookId}.`, book_id: bookId }]);
 
 /** Cancels an open hold; a ready hold's copy passes on (trigger): 404, 409 HOLD_CLOSED. */
-export async function cancelHold(db: Database, viewer: Viewer, id: number, clock: Clock): Promise<Hold> {
-  const [, cancelled, [hold]] = await db.batch([
-    setCirculationContext(db, clock, viewer.id),
+export async function cancelHold(db: Database, caller: TokenClaims, id: number, clock: Clock): Promise<Hold> {
+  const [[callerRow], , cancelled, [hold]] = await db.batch([
+    callerProbe(db, caller),
+    setCirculationContext(db, clock, caller.id),
     db
       .update(holds)
       .set({ status: 'cancelled', closed_on: clock.today })
-      .where(and(visibleHold(viewer, id), inArray(holds.status, ['waiting', 'ready'])))
+      .where(and(visibleHoldTo(caller, id), inArray(holds.status, ['waiting', 'ready'])))
       .returning({ id: holds.id }),
-    findHold(db, viewer, id),
+    findHoldFor(db, caller, id),
   ]);
+  if (!cancelled.length) authorizeCaller(callerRow, caller);
   if (!hold) throw holdNotFound();
   if (!cancelled.length) throw new ApiError(409, 'HOLD_CLOSED', `The hold is already ${hold.status}.`);
   return toHold(hold);

@@ -2,11 +2,13 @@ import { createRoute } from '@hono/zod-openapi';
 import { idParams } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, noBody, pagedJson, problems } from '../../lib/openapi';
 import { pageQuery } from '../../lib/paging';
-import { requireToken, requireUser } from '../../middleware/auth';
+import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
+import { requireToken } from '../../middleware/auth';
 import { holdPageSchema, holdSchema, listHoldsQuery, placeHoldBody } from './holds.schemas';
 
 const tags = ['Holds'];
-const member = requireUser();
+/** Patron writes authorise inside the write's own SQL (one D1 round trip): see lib/caller.ts. */
+const member = requireToken();
 const memberRead = requireToken();
 const PRIVACY = 'Members reach only their own holds; another member’s hold answers 404, as if it did not exist.';
 
@@ -23,10 +25,13 @@ export const placeHold = createRoute({
     '(a copy of it is out to the patron), NO_LENDABLE_COPIES (no copy, or all lost or withdrawn), with `blockers`.',
   security: bearer,
   middleware: [member] as const,
-  request: { body: jsonBody(placeHoldBody) },
+  request: { body: jsonBody(placeHoldBody), headers: idempotencyKeyHeader },
   responses: {
-    201: { ...json(holdSchema, 'The new hold; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'HOLD_EXISTS, ALREADY_BORROWED or NO_LENDABLE_COPIES, with `blockers`'),
+    201: {
+      ...json(holdSchema, 'The new hold; `Location` names it'),
+      headers: { Location: { schema: { type: 'string' } }, ...replayedResponseHeader },
+    },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422], 'HOLD_EXISTS, ALREADY_BORROWED or NO_LENDABLE_COPIES, with `blockers`'),
   },
 });
 

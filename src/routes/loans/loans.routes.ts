@@ -1,11 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, problems, noBody, pagedJson } from '../../lib/openapi';
+import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
 import { requireToken, requireUser } from '../../middleware/auth';
 import { checkoutBody, listLoansQuery, loanBookParams, loanCopyParams, loanBooksChangeSchema, loanPageSchema, loanSchema } from './loans.schemas';
 
 const tags = ['Loans'];
-const member = requireUser();
+/** Patron and desk writes authorise inside the write's own SQL (one D1 round trip): see lib/caller.ts. */
+const member = requireToken();
 const admin = requireUser('admin');
 /** Reads authorise the caller inside their own batch (one D1 round trip): see batchAsCaller. */
 const memberRead = requireToken();
@@ -30,11 +32,14 @@ export const createLoan = createRoute({
     'each copy goes to exactly one of them.',
   security: bearer,
   middleware: [member] as const,
-  request: { body: { required: false, content: { 'application/json': { schema: checkoutBody } } } },
+  request: { body: { required: false, content: { 'application/json': { schema: checkoutBody } } }, headers: idempotencyKeyHeader },
   responses: {
-    201: { ...json(loanSchema, 'The new loan; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
+    201: {
+      ...json(loanSchema, 'The new loan; `Location` names it'),
+      headers: { Location: { schema: { type: 'string' } }, ...replayedResponseHeader },
+    },
     ...problems(
-      [...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409],
+      [...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422],
       'BOOK_ALREADY_ON_LOAN, ALREADY_BORROWED, NO_LENDABLE_COPIES, BOOK_UNAVAILABLE or COPY_UNAVAILABLE, with `blockers`',
     ),
   },
@@ -132,8 +137,8 @@ export const returnLoan = createRoute({
     `first waiting hold on its book, else the shelf). ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
-  request: { body: noBody, params: idParams },
-  responses: { 200: json(loanSchema, 'The returned loan'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED') },
+  request: { body: noBody, params: idParams, headers: idempotencyKeyHeader },
+  responses: { 200: { ...json(loanSchema, 'The returned loan'), headers: replayedResponseHeader }, ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED') },
 });
 
 export const renewLoan = createRoute({
@@ -146,10 +151,10 @@ export const renewLoan = createRoute({
     `HOLD_PENDING while another patron waits for a book whose copy is out on this loan and no copy is free. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
-  request: { body: noBody, params: idParams },
+  request: { body: noBody, params: idParams, headers: idempotencyKeyHeader },
   responses: {
-    200: json(loanSchema, 'The renewed loan'),
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED, LOAN_OVERDUE, RENEWAL_LIMIT_REACHED or HOLD_PENDING, with `blockers`'),
+    200: { ...json(loanSchema, 'The renewed loan'), headers: replayedResponseHeader },
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED, LOAN_OVERDUE, RENEWAL_LIMIT_REACHED or HOLD_PENDING, with `blockers`'),
   },
 });
 

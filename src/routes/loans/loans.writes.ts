@@ -1,14 +1,17 @@
-import { and, eq, exists, gte, isNotNull, isNull, lt, notExists, sql } from 'drizzle-orm';
+import { and, eq, exists, gte, inArray, isNotNull, isNull, lt, notExists, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { rawAll, rawRun } from '../../db/raw';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
 import { books, loanBooks, loans, users } from '../../db/schema';
 import { refused } from '../../lib/blockers';
+import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
+import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
+import type { TokenClaims } from '../../lib/token';
 import { POLICY } from '../../lib/policy';
-import { ApiError, type Blocker, notFound } from '../../lib/problem';
+import { ApiError, type Blocker, forbidden, notFound } from '../../lib/problem';
 import { allEntriesLendable, diagnoseEntries, entryBlockers, type LoanEntry, missingEntry, resolvedEntries } from './copy-choice';
-import { foundLoan, loanColumns, type LoanWithItems, selectItemsOf, selectLoan, type Viewer, visibleLoan } from './loans.queries';
+import { foundLoan, loanColumns, type LoanWithItems, selectItemsOf } from './loans.queries';
 
 /**
  * Every loan write is ONE db.batch(): D1 runs a batch atomically and serialises it with every other
@@ -17,7 +20,25 @@ import { foundLoan, loanColumns, type LoanWithItems, selectItemsOf, selectLoan, 
  * The batch starts with the circulation context, which the triggers (copy status, holds, readers,
  * a loan ending with its last copy) read. The partial unique indexes on loan_books stay the last
  * word on "a copy is out on at most one loan": should a write get past its guard, they abort it.
+ *
+ * Authorization rides in the same SQL (one round trip): every write is conditional on the token's
+ * account being current (callerIs), and on owning the loan or being, as stored now, an admin; the
+ * caller probe in the batch explains a refusal in the contract's order (401, 403, 404, 409).
  */
+
+/**
+ * The loan is visible to the token's caller when the account is current and owns it or is, as
+ * stored now, an admin. `id` may be a subquery (an idempotent replay names the loan by its record).
+ */
+export const visibleLoanTo = (caller: TokenClaims, id: number | SQLWrapper): SQL =>
+  and(
+    typeof id === 'number' ? eq(loans.id, id) : inArray(loans.id, id),
+    callerIs(caller),
+    or(eq(loans.user_id, caller.id), callerIs(caller, 'admin')),
+  )!;
+
+export const selectLoanFor = (db: Database, caller: TokenClaims, id: number | SQLWrapper) =>
+  db.select(loanColumns).from(loans).where(visibleLoanTo(caller, id));
 
 const loanReturned = (): Blocker => ({ code: 'LOAN_RETURNED', detail: 'The loan has already been returned.' });
 
@@ -37,19 +58,30 @@ export interface Checkout {
   userId: number;
   entries: LoanEntry[];
   clock: Clock;
-  actorId: number;
 }
 
-/** Opens a loan holding a copy for each entry, or writes nothing: 404 unknown user, book or barcode; 409 with blockers. */
-export async function checkout(db: Database, { userId, entries, clock, actorId }: Checkout): Promise<LoanWithItems> {
+/**
+ * Opens a loan holding a copy for each entry, or writes nothing, in ONE round trip with the caller
+ * checked in the INSERT: 401 stale token, 403 a member naming another borrower, 404 unknown user,
+ * book or barcode, 409 with blockers (the contract's order).
+ */
+export async function checkout(
+  db: Database,
+  caller: TokenClaims,
+  { userId, entries, clock }: Checkout,
+  idempotency?: Idempotency,
+): Promise<LoanWithItems> {
   const borrower = sql`${userId}`;
   const deadline = sql`date(${clock.today}, ${`+${POLICY.loan_days} days`})`;
-  const [, created, , [loan], items, diagnoses, [user]] = await guardedByActiveIndex(
-    db.batch([
-      setCirculationContext(db, clock, actorId),
+  const mayLoanFor = userId === caller.id ? callerIs(caller) : callerIs(caller, 'admin');
+  const [[callerRow], , created, , [loan], items, diagnoses, [user]] = await guardedByActiveIndex(
+    idempotentBatch(db, idempotency, [
+      callerProbe(db, caller),
+      setCirculationContext(db, clock, caller.id),
       rawAll<{ id: number }>(db, sql`WITH ${resolvedEntries(entries, borrower)}
         INSERT INTO loans (user_id, loan_date, deadline, renewals)
-        SELECT u.id, ${clock.today}, ${deadline}, 0 FROM users u WHERE u.id = ${userId} AND ${allEntriesLendable(entries.length, borrower)}
+        SELECT u.id, ${clock.today}, ${deadline}, 0 FROM users u
+        WHERE u.id = ${userId} AND ${mayLoanFor} AND ${allEntriesLendable(entries.length, borrower)}
         RETURNING id`),
       // changes() counts what the loan insert just before did (1 row or none; trigger writes are not
       // counted); the new loan is the newest row, since AUTOINCREMENT ids only grow and the batch runs alone.
@@ -60,10 +92,12 @@ export async function checkout(db: Database, { userId, entries, clock, actorId }
       selectItemsOf(db, sql`(SELECT max(id) FROM loans)`),
       diagnoseEntries(db, entries, borrower),
       db.select({ id: users.id }).from(users).where(eq(users.id, userId)),
-    ]),
+    ], { after: 2, status: 201, resourceId: 'inserted' }),
   );
 
   if (created.length === 1 && loan) return { loan, items };
+  const stored = authorizeCaller(callerRow, caller);
+  if (userId !== caller.id && stored.role !== 'admin') throw forbidden('Only an admin can open a loan for another user.');
   if (!user) throw notFound('User');
   const missing = missingEntry(diagnoses);
   if (missing) throw notFound(missing);
@@ -74,25 +108,27 @@ export async function checkout(db: Database, { userId, entries, clock, actorId }
 }
 
 /** Adds a copy to an open loan, chosen by book or by barcode: 404 loan, book or barcode; 409 with blockers. */
-export async function addToLoan(db: Database, viewer: Viewer, loanId: number, entry: LoanEntry, clock: Clock): Promise<LoanWithItems> {
+export async function addToLoan(db: Database, caller: TokenClaims, loanId: number, entry: LoanEntry, clock: Clock): Promise<LoanWithItems> {
   const borrower = sql`(SELECT user_id FROM loans WHERE id = ${loanId})`;
-  const visible = viewer.role === 'admin' ? sql`1` : sql`l.user_id = ${viewer.id}`;
-  const [, added, loanRows, items, diagnoses] = await guardedByActiveIndex(
+  const visible = sql`${callerIs(caller)} AND (l.user_id = ${caller.id} OR ${callerIs(caller, 'admin')})`;
+  const [[callerRow], , added, loanRows, items, diagnoses] = await guardedByActiveIndex(
     db.batch([
-      setCirculationContext(db, clock, viewer.id),
+      callerProbe(db, caller),
+      setCirculationContext(db, clock, caller.id),
       rawAll<{ id: number }>(db, sql`WITH ${resolvedEntries([entry], borrower)}
         INSERT INTO loan_books (loan_id, book_id, copy_id, active)
         SELECT l.id, r.book_id, r.copy_id, 1 FROM loans l JOIN resolved r
         WHERE l.id = ${loanId} AND ${visible} AND l.return_date IS NULL AND ${allEntriesLendable(1, borrower)}
         RETURNING id`),
-      selectLoan(db, viewer, loanId),
+      selectLoanFor(db, caller, loanId),
       selectItemsOf(db, loanId),
       diagnoseEntries(db, [entry], borrower, loanId),
     ]),
   );
 
+  if (added.length > 0) return foundLoan([loanRows, items]);
+  authorizeCaller(callerRow, caller);
   const result = foundLoan([loanRows, items]);
-  if (added.length > 0) return result;
   const missing = missingEntry(diagnoses);
   if (missing) throw notFound(missing);
   if (result.loan.return_date !== null) throw refused([loanReturned()]);
@@ -100,23 +136,25 @@ export async function addToLoan(db: Database, viewer: Viewer, loanId: number, en
 }
 
 /** Takes a book's copy off an open loan (it goes back to the shelf or the queue): 404, 409. */
-export async function removeBook(db: Database, viewer: Viewer, loanId: number, bookId: number, clock: Clock): Promise<LoanWithItems> {
+export async function removeBook(db: Database, caller: TokenClaims, loanId: number, bookId: number, clock: Clock): Promise<LoanWithItems> {
   const openVisibleLoan = db
     .select({ id: loans.id })
     .from(loans)
-    .where(and(visibleLoan(viewer, loanId), isNull(loans.return_date)));
-  const [, removed, loanRows, [book], itemsBefore] = await db.batch([
-    setCirculationContext(db, clock, viewer.id),
+    .where(and(visibleLoanTo(caller, loanId), isNull(loans.return_date)));
+  const [[callerRow], , removed, loanRows, [book], itemsNow] = await db.batch([
+    callerProbe(db, caller),
+    setCirculationContext(db, clock, caller.id),
     db
       .delete(loanBooks)
       .where(and(eq(loanBooks.loan_id, loanId), eq(loanBooks.book_id, bookId), eq(loanBooks.active, true), exists(openVisibleLoan)))
       .returning({ book_id: loanBooks.book_id }),
-    selectLoan(db, viewer, loanId),
+    selectLoanFor(db, caller, loanId),
     db.select({ id: books.id }).from(books).where(eq(books.id, bookId)),
     selectItemsOf(db, loanId),
   ]);
 
-  const result = foundLoan([loanRows, itemsBefore]);
+  if (!removed.length) authorizeCaller(callerRow, caller);
+  const result = foundLoan([loanRows, itemsNow]);
   if (removed.length) return result;
   if (!book) throw notFound(`Book ${bookId}`);
   if (result.loan.return_date !== null) throw refused([loanReturned()]);
@@ -127,17 +165,24 @@ export async function removeBook(db: Database, viewer: Viewer, loanId: number, b
 }
 
 /** Sets the return date and checks in every copy still out, in the same batch: 404, 409 already returned. */
-export async function returnLoan(db: Database, viewer: Viewer, id: number, clock: Clock): Promise<LoanWithItems> {
+export async function returnLoan(
+  db: Database,
+  caller: TokenClaims,
+  id: number,
+  clock: Clock,
+  idempotency?: Idempotency,
+): Promise<LoanWithItems> {
   const returnedToday = db
     .select({ id: loans.id })
     .from(loans)
     .where(and(eq(loans.id, id), isNotNull(loans.return_date)));
-  const [, returned, , loanRows, items] = await db.batch([
-    setCirculationContext(db, clock, viewer.id),
+  const [[callerRow], , returned, , loanRows, items] = await idempotentBatch(db, idempotency, [
+    callerProbe(db, caller),
+    setCirculationContext(db, clock, caller.id),
     db
       .update(loans)
       .set({ return_date: clock.today })
-      .where(and(visibleLoan(viewer, id), isNull(loans.return_date)))
+      .where(and(visibleLoanTo(caller, id), isNull(loans.return_date)))
       .returning({ id: loans.id }),
     // A returned loan has no copy out, so this changes rows only if the update above just returned
     // the loan; the triggers then put each copy back on the shelf or on the first waiting hold.
@@ -145,10 +190,11 @@ export async function returnLoan(db: Database, viewer: Viewer, id: number, clock
       .update(loanBooks)
       .set({ active: false, return_date: clock.today })
       .where(and(eq(loanBooks.loan_id, id), eq(loanBooks.active, true), exists(returnedToday))),
-    selectLoan(db, viewer, id),
+    selectLoanFor(db, caller, id),
     selectItemsOf(db, id),
-  ]);
+  ], { after: 2, status: 200, resourceId: id });
 
+  if (!returned.length) authorizeCaller(callerRow, caller);
   const result = foundLoan([loanRows, items]);
   if (!returned.length) throw refused([loanReturned()]);
   return result;
@@ -160,14 +206,21 @@ export async function returnLoan(db: Database, viewer: Viewer, id: number, clock
  * HOLD_PENDING while another patron waits for a book whose copy is out on this loan and none is free
  * (the book's trigger-kept counts answer that without reading the queue).
  */
-export async function renewLoan(db: Database, viewer: Viewer, id: number, today: string): Promise<LoanWithItems> {
+export async function renewLoan(
+  db: Database,
+  caller: TokenClaims,
+  id: number,
+  today: string,
+  idempotency?: Idempotency,
+): Promise<LoanWithItems> {
   const pendingHolds = (columns: { book_id: typeof loanBooks.book_id }) =>
     db
       .select(columns)
       .from(loanBooks)
       .innerJoin(books, eq(books.id, loanBooks.book_id))
       .where(and(eq(loanBooks.loan_id, id), eq(loanBooks.active, true), sql`${books.holds_waiting} > 0`, eq(books.available_copies, 0)));
-  const [renewed, loanRows, items, pending] = await db.batch([
+  const [[callerRow], renewed, loanRows, items, pending] = await idempotentBatch(db, idempotency, [
+    callerProbe(db, caller),
     db
       .update(loans)
       .set({
@@ -177,7 +230,7 @@ export async function renewLoan(db: Database, viewer: Viewer, id: number, today:
       })
       .where(
         and(
-          visibleLoan(viewer, id),
+          visibleLoanTo(caller, id),
           isNull(loans.return_date),
           gte(loans.deadline, today),
           lt(loans.renewals, POLICY.max_renewals),
@@ -185,11 +238,12 @@ export async function renewLoan(db: Database, viewer: Viewer, id: number, today:
         ),
       )
       .returning({ id: loans.id }),
-    selectLoan(db, viewer, id),
+    selectLoanFor(db, caller, id),
     selectItemsOf(db, id),
     pendingHolds({ book_id: loanBooks.book_id }),
-  ]);
+  ], { after: 1, status: 200, resourceId: id });
 
+  if (!renewed.length) authorizeCaller(callerRow, caller);
   const result = foundLoan([loanRows, items]);
   const { loan } = result;
   if (renewed.length) return result;
