@@ -110,9 +110,7 @@ export const messageSchema = z.object({ message: z.string() }).openapi('Message'
 
 /** A copy's barcode as clients write it: 1–32 of [A-Za-z0-9-], compared and stored upper-case. */
 const BARCODE = /^[A-Za-z0-9-]{1,32}$/;
-export const barcode = z
-  .string()
-  .trim()
+export const barcode = text(true)
   .regex(BARCODE, 'Must be 1–32 characters of A–Z, a–z, 0–9 and -.')
   .transform((value) => value.toUpperCase())
   .openapi({ type: 'string', pattern: BARCODE.source, example: 'LIB-0042' });
