@@ -58,6 +58,7 @@ describe('POST /books', () => {
       age_category: 'Adult',
       publish_date: '2001-01-01',
       author: 'Ursula K. Le Guin',
+      isbn: null,
       copies: 1,
       available_copies: 1,
       holds_waiting: 0,
@@ -187,7 +188,7 @@ describe('PUT /books/{id}', () => {
     const book = await makeBook(editor);
     const replacement = bookFields({ genre: 'Poetry', age_category: 'Children', publish_date: '1999-12-31', author: 'New Author' });
     const updated = await expectStatus(await call('PUT', `/books/${book.id}`, { token: editor.token, body: replacement }), 200);
-    expect(updated).toEqual({ id: book.id, ...replacement, copies: 1, available_copies: 1, holds_waiting: 0, available: true });
+    expect(updated).toEqual({ id: book.id, ...replacement, isbn: null, copies: 1, available_copies: 1, holds_waiting: 0, available: true });
     expect(await expectStatus(await call('GET', `/books/${book.id}`), 200)).toEqual(updated);
   });
 
@@ -327,6 +328,7 @@ describe('GET /books', () => {
         'genre',
         'holds_waiting',
         'id',
+        'isbn',
         'publish_date',
         'title',
       ]);
@@ -466,7 +468,7 @@ describe('GET /books/search', () => {
     ['only paging', 'page=1&per_page=5'],
   ])('answers 400 for %s', async (_, query) => {
     const problem = await expectProblem(await call('GET', `/books/search?${query}`), 400, 'VALIDATION_FAILED');
-    expect(problem.errors).toEqual({ query: ['Give at least one of title, author, genre.'] });
+    expect(problem.errors).toEqual({ query: ['Give at least one of title, author, genre, isbn.'] });
   });
 
   it('answers 400 for bad paging or an over-long term', async () => {

@@ -62,6 +62,7 @@ describe('POST /loans', () => {
       'genre',
       'holds_waiting',
       'id',
+      'isbn',
       'publish_date',
       'title',
     ]);

@@ -3,7 +3,7 @@ import type { Database } from '../../db/client';
 import { rawAll, rawRun } from '../../db/raw';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
-import { books, copies, counters, holds } from '../../db/schema';
+import { books, copies, counters, holds, type BookRow } from '../../db/schema';
 import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
@@ -17,12 +17,13 @@ export const bookColumns = {
   age_category: books.age_category,
   publish_date: books.publish_date,
   author: books.author,
+  isbn: books.isbn,
   copies: books.copies,
   available_copies: books.available_copies,
   holds_waiting: books.holds_waiting,
 };
 
-export type BookRecord = { [K in keyof typeof bookColumns]: (typeof bookColumns)[K]['_']['data'] };
+export type BookRecord = Pick<BookRow, keyof typeof bookColumns>;
 export type Book = BookRecord & { available: boolean };
 
 export const toBook = (book: BookRecord): Book => ({ ...book, available: book.available_copies > 0 });
@@ -35,11 +36,14 @@ export const titleTaken = () => new ApiError(409, 'TITLE_TAKEN', 'A book with th
  */
 export const titleKey = (title: string) => title.normalize('NFC').toUpperCase().toLowerCase();
 
+export const isbnTaken = () => new ApiError(409, 'ISBN_TAKEN', 'A book with this ISBN already exists.');
+
 async function orTitleTaken<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;
   } catch (err) {
     if (isUniqueViolation(err, 'books.title_key')) throw titleTaken();
+    if (isUniqueViolation(err, 'books.isbn')) throw isbnTaken();
     throw err;
   }
 }
@@ -66,6 +70,9 @@ export type VersionedBook = BookRecord & { version: number };
 /** One book by id, or by the id a subquery yields (an idempotent replay). */
 export const findBook = (db: Database, id: number | SQLWrapper) =>
   db.select(versionedBookColumns).from(books).where(typeof id === 'number' ? eq(books.id, id) : inArray(books.id, id));
+
+/** `isbn` is an ISBN-13 (validation converts); one probe of the unique index. */
+export const findBookByIsbn = (db: Database, isbn: string) => db.select(versionedBookColumns).from(books).where(eq(books.isbn, isbn));
 
 /**
  * A new book with `copies` copies (assigned barcodes), in one atomic batch that also records the
