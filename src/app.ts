@@ -2,6 +2,10 @@ import { createApp } from './lib/create-app';
 import { accountsRouter } from './routes/accounts';
 import { booksRouter } from './routes/books';
 import { eventsRouter } from './routes/events';
+import { circulationRouter } from './routes/circulation';
+import { copiesRouter } from './routes/copies';
+import { holdsRouter } from './routes/holds';
+import { noticesRouter } from './routes/notices';
 import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
 import { loansRouter } from './routes/loans';
@@ -17,7 +21,12 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
   description: 'A token from `POST /users/login`, valid for one hour.',
 });
 
-const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', booksRouter).route('/', loansRouter)
+const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', booksRouter)
+  .route('/', copiesRouter)
+  .route('/', loansRouter)
+  .route('/', holdsRouter)
+  .route('/', circulationRouter)
+  .route('/', noticesRouter)
   .route('/', policyRouter)
   .route('/', eventsRouter)
   .route('/', accountsRouter);

@@ -17,7 +17,7 @@ async function emptyDatabase() {
     ).results.map((r) => r.name);
   await env.DB.prepare('DROP TABLE IF EXISTS books_fts').run();
   // Children before parents, so no drop trips a foreign key.
-  const order = ['events', 'account_balances', 'account_entries', 'loan_books', 'loans', 'books', 'users'];
+  const order = ['events', 'account_balances', 'account_entries', 'notices', 'holds', 'loan_books', 'copies', 'loans', 'books', 'users'];
   const tables = await names('table');
   for (const table of [...order.filter((t) => tables.includes(t)), ...tables.filter((t) => !order.includes(t))]) {
     await env.DB.prepare(`DROP TABLE IF EXISTS "${table}"`).run();
@@ -25,11 +25,11 @@ async function emptyDatabase() {
   await env.DB.prepare('DELETE FROM sqlite_sequence').run();
 }
 
+// Later migrations (copies) reshape loan_books and books; these are what 0007 itself must keep.
 const state = async () => ({
   loans: (await env.DB.prepare('SELECT id, user_id, loan_date, deadline, return_date, renewals FROM loans ORDER BY id').all()).results,
-  loanBooks: (await env.DB.prepare('SELECT * FROM loan_books ORDER BY loan_id, book_id').all()).results,
-  books: (await env.DB.prepare('SELECT id, readers, on_loan FROM books ORDER BY id').all()).results,
-  counters: (await env.DB.prepare('SELECT * FROM counters ORDER BY name').all()).results,
+  loanRows: (await env.DB.prepare('SELECT loan_id, book_id, active FROM loan_books ORDER BY loan_id, book_id').all()).results,
+  counters: (await env.DB.prepare("SELECT * FROM counters WHERE name LIKE 'loans%' ORDER BY name").all()).results,
 });
 
 let before: Awaited<ReturnType<typeof state>>;
@@ -37,7 +37,8 @@ let before: Awaited<ReturnType<typeof state>>;
 beforeAll(async () => {
   await emptyDatabase();
   const migrations = env.TEST_MIGRATIONS;
-  const index = migrations.findIndex((m) => m.name.startsWith('0007'));
+  // Part one's schema (0000–0003), its data, then every later migration, 0007 included.
+  const index = migrations.findIndex((m) => m.name.startsWith('0004'));
   expect(index).toBeGreaterThan(0);
   await applyD1Migrations(env.DB, migrations.slice(0, index));
   await env.DB.batch([
@@ -56,7 +57,7 @@ beforeAll(async () => {
 });
 
 describe('migration 0007 on Part one data', () => {
-  it('leaves loans, their books, readers, availability and counters as they were', async () => {
+  it('leaves loans, their rows and the loan counters as they were', async () => {
     expect(before.loans).toHaveLength(2);
     expect(before.loans[1]).toMatchObject({ renewals: 2 });
     expect(await state()).toEqual(before);

@@ -28,6 +28,15 @@ export const PROBLEM_CODES = [
   'BOOK_ON_ACTIVE_LOAN',
   'NOT_CONFIGURED',
   'SERVICE_UNAVAILABLE',
+  'BARCODE_TAKEN',
+  'COPY_UNAVAILABLE',
+  'COPY_NOT_ON_LOAN',
+  'COPY_ON_LOAN',
+  'NO_LENDABLE_COPIES',
+  'HOLD_EXISTS',
+  'ALREADY_BORROWED',
+  'HOLD_CLOSED',
+  'HOLD_PENDING',
   'PRECONDITION_FAILED',
   'OVERPAYMENT',
   'BALANCE_OUTSTANDING',
@@ -58,13 +67,20 @@ const TITLES: Record<number, string> = {
 
 export type FieldErrors = Record<string, string[]>;
 
+/** One reason a circulation write is refused (contract, "Order of refusals"); item-level ones name their book. */
+export interface Blocker {
+  code: ProblemCode;
+  detail: string;
+  book_id?: number;
+}
+
 /** Thrown by handlers and middleware; `onError` renders it. Handlers never build error JSON. */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
     readonly code: ProblemCode,
     readonly detail: string,
-    readonly options: { errors?: FieldErrors; headers?: Record<string, string> } = {},
+    readonly options: { errors?: FieldErrors; headers?: Record<string, string>; blockers?: Blocker[] } = {},
   ) {
     super(detail);
     this.name = 'ApiError';
@@ -94,6 +110,7 @@ export interface Problem {
   instance: string;
   request_id: string;
   errors?: FieldErrors;
+  blockers?: Blocker[];
 }
 
 export function problemResponse(c: Context, error: ApiError): Response {
@@ -106,6 +123,7 @@ export function problemResponse(c: Context, error: ApiError): Response {
     instance: c.req.path,
     request_id: c.get('requestId') ?? '',
     ...(error.options.errors ? { errors: error.options.errors } : {}),
+    ...(error.options.blockers ? { blockers: error.options.blockers } : {}),
   };
   for (const [name, value] of Object.entries(error.options.headers ?? {})) c.header(name, value);
   return c.body(JSON.stringify(body), error.status, { 'Content-Type': 'application/problem+json' });

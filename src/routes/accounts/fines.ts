@@ -15,6 +15,15 @@ import { fineSql } from '../../lib/policy';
  * evaluated before the statement that marks them returned, and yield nothing when the check-in
  * itself does not happen.
  */
+/**
+ * The items a check-in closes, for `chargeFines`: loan rows still out (`active`) matching `where`
+ * (over `lb` = loan_books and `l` = loans) whose loan is past its deadline on `returnedOn`.
+ */
+export const lateItems = (where: SQL, returnedOn: string) =>
+  sql`SELECT l.user_id AS user_id, l.id AS loan_id, lb.copy_id AS copy_id, lb.book_id AS book_id, l.deadline AS deadline
+      FROM loan_books lb JOIN loans l ON l.id = lb.loan_id
+      WHERE lb.active = 1 AND l.deadline < ${returnedOn} AND ${where}`;
+
 export function chargeFines(db: Database, context: EventContext, returnedOn: string, items: SQL) {
   const fine = fineSql(sql.raw('i.deadline'), returnedOn);
   return [

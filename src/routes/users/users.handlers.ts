@@ -170,7 +170,7 @@ export const updateProfile: AppRouteHandler<typeof routes.updateProfile> = async
 };
 
 export const deleteSelf: AppRouteHandler<typeof routes.deleteSelf> = async (c) => {
-  await deleteUserRow(c.var.db, eventContext(c), c.var.user.id);
+  await deleteUserRow(c.var.db, eventContext(c), c.var.user.id, c.var.user.id);
   return c.json({ message: 'Your account has been deleted.' }, 200);
 };
 
@@ -226,6 +226,6 @@ export const updateUser: AppRouteHandler<typeof routes.updateUser> = async (c) =
 
 export const deleteUser: AppRouteHandler<typeof routes.deleteUser> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteUserRow(c.var.db, eventContext(c), id, ifMatch(c, users.version));
+  await deleteUserRow(c.var.db, eventContext(c), id, c.var.user.id, ifMatch(c, users.version));
   return c.json({ message: `User ${id} has been deleted.` }, 200);
 };

@@ -1,6 +1,7 @@
 import { and, eq, gt, inArray, isNull, notExists, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import type { Database } from '../../db/client';
+import { clockNow, setCirculationContext } from '../../db/circulation-context';
 import { accountBalances, counters, loans, users, type UserRow } from '../../db/schema';
 import { type EventContext, recordEvent } from '../../lib/events';
 import { ApiError, notFound } from '../../lib/problem';
@@ -25,10 +26,11 @@ export const userCount = (db: Database) =>
 /**
  * Deletes a user unless they hold an active loan or owe money, in one atomic batch: the checks and
  * the delete cannot be split by a concurrent checkout or charge. Returned loans stay, with
- * `user_id` set to NULL; so do account entries, and events lose `user_id`/`actor_id` (a trigger).
+ * `user_id` set to NULL; so do account entries, and events lose `user_id`/`actor_id` (a trigger);
+ * open holds are cancelled first (a ready one's copy passes on) and stay, anonymised, like loans.
  * The `user.deleted` event names no user (it is gone), and no actor when they deleted themselves.
  */
-export async function deleteUser(db: Database, context: EventContext, id: number, matches?: SQL): Promise<void> {
+export async function deleteUser(db: Database, context: EventContext, id: number, actorId: number | null = null, matches?: SQL): Promise<void> {
   const activeLoan = db
     .select({ id: loans.id })
     .from(loans)
@@ -38,7 +40,9 @@ export async function deleteUser(db: Database, context: EventContext, id: number
     .select({ balance_cents: accountBalances.balance_cents })
     .from(accountBalances)
     .where(and(eq(accountBalances.user_id, id), gt(accountBalances.balance_cents, 0)));
-  const [blocking, owed, [probe], deleted] = await db.batch([
+  // The context dates the cancellation of the user's open holds (a trigger on delete).
+  const [, blocking, owed, [probe], deleted] = await db.batch([
+    setCirculationContext(db, clockNow(), actorId),
     activeLoan,
     owing,
     db.select({ matches: matchesColumn(matches) }).from(users).where(eq(users.id, id)),
