@@ -113,9 +113,14 @@ describe('accounts', () => {
     await expectProblem(await call('GET', '/users/99999999999/account', { token: admin.token }), 404, 'NOT_FOUND');
     await expectProblem(await entry(admin, 99999999999, 'charges', { amount_cents: 100, note: 'x' }), 404, 'NOT_FOUND');
     await expectProblem(await entry(admin, 99999999999, 'payments', { amount_cents: 100 }), 404, 'NOT_FOUND');
-    await expectProblem(await entry(admin, member.id, 'charges', { amount_cents: 100, note: 'x', copy_id: 5 }), 404, 'NOT_FOUND');
+    await expectProblem(await entry(admin, member.id, 'charges', { amount_cents: 100, note: 'x', copy_id: 99999999 }), 404, 'NOT_FOUND');
+    // A known copy: the entry names it and its book.
+    const bookId = await seedBook();
+    const copy = await env.DB.prepare('SELECT id FROM copies WHERE book_id = ?').bind(bookId).first<{ id: number }>();
+    const charged = await expectStatus(await entry(admin, member.id, 'charges', { amount_cents: 100, note: 'Torn', copy_id: copy!.id }), 201);
+    expect(charged).toMatchObject({ copy_id: copy!.id, book_id: bookId });
     await expectProblem(await call('DELETE', '/users/profile/account', { token: member.token }), 405, 'METHOD_NOT_ALLOWED');
-    expect(await eventsFor(member.id)).toEqual([]);
+    expect((await eventsFor(member.id)).map((e: any) => e.action)).toEqual(['charge.recorded']);
   });
 
   it('pages entries newest first with X-Total-Count and Link, reading O(page) rows', async () => {

@@ -47,8 +47,9 @@ function record(c: Context<AppEnv>, entry: NewEntry) {
   return idempotent(
     c,
     async (key) => {
-      const { entry: row, userExists, balanceCents } = await recordEntry(c.var.db, eventContext(c), entry, key);
+      const { entry: row, userExists, copyExists, balanceCents } = await recordEntry(c.var.db, eventContext(c), entry, key);
       if (!userExists) throw notFound('User');
+      if (!copyExists) throw notFound(`Copy ${entry.copyId}`);
       if (!row) {
         throw new ApiError(409, 'OVERPAYMENT', `The balance is ${balanceCents} cents; a ${entry.kind} can be at most that.`);
       }
@@ -66,10 +67,7 @@ function record(c: Context<AppEnv>, entry: NewEntry) {
 export const recordCharge: AppRouteHandler<typeof routes.recordCharge> = async (c) => {
   const { id } = c.req.valid('param');
   const { amount_cents, note, copy_id } = c.req.valid('json');
-  // Copies arrive with the copies-and-holds work (issue 10): until then no copy exists, so any
-  // copy_id is unknown. With copies, the INSERT takes book_id from the copy and requires it.
-  if (copy_id !== undefined) throw notFound(`Copy ${copy_id}`);
-  return record(c, { userId: id, kind: 'charge', amountCents: amount_cents, note });
+  return record(c, { userId: id, kind: 'charge', amountCents: amount_cents, note, copyId: copy_id ?? null });
 };
 
 export const recordPayment: AppRouteHandler<typeof routes.recordPayment> = async (c) => {

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { accountBalances, accountEntries, loanBooks, loans, users, type EntryKind } from '../../db/schema';
+import { accountBalances, accountEntries, copies, loanBooks, loans, users, type EntryKind } from '../../db/schema';
 import { type EventContext, recordEvent } from '../../lib/events';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { fineSql } from '../../lib/policy';
@@ -64,23 +64,27 @@ const EVENT_OF = { charge: 'charge.recorded', payment: 'payment.recorded', waive
  * the CHECK on account_balances is the last word). Probes after it explain a refusal.
  */
 export async function recordEntry(db: Database, context: EventContext, entry: NewEntry, idempotency?: Idempotency) {
-  const { userId, kind, amountCents, note, copyId = null, bookId = null } = entry;
+  const { userId, kind, amountCents, note, copyId = null } = entry;
   const covered = kind === 'charge' ? sql`1` : sql`coalesce(${accountBalances.balance_cents}, 0) >= ${amountCents}`;
+  // A charge for a copy names it and its book; an unknown copy inserts nothing.
+  const copyKnown = copyId === null ? sql`1` : sql`EXISTS (SELECT 1 FROM ${copies} c WHERE c.id = ${copyId})`;
+  const bookId = copyId === null ? sql`NULL` : sql`(SELECT c.book_id FROM ${copies} c WHERE c.id = ${copyId})`;
   // With an Idempotency-Key, its record settles right after the INSERT (the event follows it).
-  const [inserted, , [user], [balance]] = await idempotentBatch(db, idempotency, [
+  const [inserted, , [user], [balance], [copy]] = await idempotentBatch(db, idempotency, [
     db
       .insert(accountEntries)
       .select(
         sql`SELECT NULL, ${users.id}, ${kind}, ${amountCents}, NULL, ${copyId}, ${bookId}, ${note}, ${context.at}
             FROM ${users} LEFT JOIN ${accountBalances} ON ${accountBalances.user_id} = ${users.id}
-            WHERE ${users.id} = ${userId} AND ${covered}`,
+            WHERE ${users.id} = ${userId} AND ${covered} AND ${copyKnown}`,
       )
       .returning(entryColumns),
     recordEvent(db, context, EVENT_OF[kind], { user_id: userId, copy_id: copyId, book_id: bookId }),
     userRow(db, userId),
     balanceOf(db, userId),
+    db.select({ id: copies.id }).from(copies).where(eq(copies.id, copyId ?? 0)),
   ], { after: 0, status: 201, resourceId: 'inserted' });
-  return { entry: inserted[0], userExists: user !== undefined, balanceCents: balance?.balance_cents ?? 0 };
+  return { entry: inserted[0], userExists: user !== undefined, copyExists: copyId === null || copy !== undefined, balanceCents: balance?.balance_cents ?? 0 };
 }
 
 /** One entry by id, or by the id a subquery yields (an idempotent replay). */
