@@ -360,6 +360,13 @@ try {
     { name: 'POST /users/login', method: 'POST', path: '/users/login', headers: json, body: loginBody, note: 'PBKDF2 100k' },
     { name: 'GET /policy', method: 'GET', path: '/policy' },
     {
+      name: 'GET /circulation/eligibility (3 books)',
+      method: 'GET',
+      path: `/circulation/eligibility?book_ids=${bookId},${bookId + 1},${bookId + 2}`,
+      headers: { authorization: `Bearer ${token}` },
+      note: 'the checkout\u2019s probes, no write',
+    },
+    {
       name: 'GET /users/profile/account',
       method: 'GET',
       path: '/users/profile/account',

@@ -80,6 +80,8 @@ export const loans = sqliteTable(
     index('loans_open_deadline_idx').on(t.deadline, t.id).where(sql`${t.return_date} IS NULL`),
     // Pages of open loans by id (status active/overdue) walk this instead of the whole table.
     index('loans_open_id_idx').on(t.id, t.deadline).where(sql`${t.return_date} IS NULL`),
+    // Patron blocks count copies out over a patron's open loans only (a returned history is not read).
+    index('loans_open_user_idx').on(t.user_id, t.deadline).where(sql`${t.return_date} IS NULL`),
     // The policy's max_renewals (0–10) is the limit a renewal applies; this is its outer bound.
     // (migrations/0007 moved Part one's column, CHECK 0–2, aside as `renewals_before_policy`.)
     check('loans_renewals_policy_range', sql`${t.renewals} BETWEEN 0 AND 10`),

@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../../db/errors';
 import { rawAll } from '../../db/raw';
 import { books, copies, holds, users } from '../../db/schema';
 import { refused } from '../../lib/blockers';
+import { patronBlockers, patronBlockProbe, patronNotBlocked } from '../../lib/blocks';
 import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import type { TokenClaims } from '../../lib/token';
@@ -81,8 +82,10 @@ export async function placeHold(
   const borrowed = sql`EXISTS (SELECT 1 FROM loan_books lb WHERE lb.book_id = ${bookId} AND lb.active = 1
     AND (SELECT l.user_id FROM loans l WHERE l.id = lb.loan_id) = ${userId})`;
   const lendable = sql`EXISTS (SELECT 1 FROM copies c WHERE c.book_id = ${bookId} AND c.status IN ('available', 'on_loan', 'on_hold_shelf'))`;
+  const openHolds = sql<number>`(SELECT count(*) FROM holds h WHERE h.user_id = ${userId} AND h.status IN ('waiting', 'ready'))`;
+  const adding = { holds: 1 };
   try {
-    const [[callerRow], , inserted, [hold], [probe]] = await idempotentBatch(db, idempotency, [
+    const [[callerRow], , inserted, [hold], [probe], [blocks]] = await idempotentBatch(db, idempotency, [
       callerProbe(db, caller),
       setCirculationContext(db, clock, caller.id),
       rawAll<{ id: number }>(
@@ -93,6 +96,7 @@ export async function placeHold(
           FROM users u JOIN books b ON b.id = ${bookId}
           JOIN (SELECT (SELECT c.id FROM copies c WHERE c.book_id = ${bookId} AND c.status = 'available' ORDER BY c.id LIMIT 1) AS copy_id) f
           WHERE u.id = ${userId} AND ${mayHoldFor} AND NOT ${openHold} AND NOT ${borrowed} AND ${lendable}
+            AND ${patronNotBlocked(userId, clock.today, adding, openHolds)}
           RETURNING id`,
       ),
       selectHolds(db).where(eq(holds.id, sql`(SELECT max(id) FROM holds)`)),
@@ -104,6 +108,7 @@ export async function placeHold(
         lendable: sql<number>`${lendable}`,
         // Only when the insert just before wrote nothing (changes() = 0): a placed hold needs no explanation.
       }).from(sql`(SELECT changes() AS changed) AS g`).where(sql`g.changed = 0`),
+      patronBlockProbe(db, userId, clock.today, openHolds, sql`changes() = 0`),
     ], { after: 2, status: 201, resourceId: 'inserted' });
     if (inserted.length && hold) return toHold(hold);
     const stored = authorizeCaller(callerRow, caller);
@@ -116,6 +121,7 @@ export async function placeHold(
     if (!probe.lendable) {
       blockers.push({ code: 'NO_LENDABLE_COPIES', detail: `Book ${bookId} has no copy that can be lent (none, or all lost or withdrawn).`, book_id: bookId });
     }
+    if (blocks) blockers.push(...patronBlockers(blocks, adding));
     throw refused(blockers);
   } catch (err) {
     if (isUniqueViolation(err, 'holds.user_id')) throw holdExists(bookId);

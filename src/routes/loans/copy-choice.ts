@@ -72,7 +72,7 @@ export interface EntryDiagnosis {
  * statement. It reads nothing beyond the entries when that statement changed rows (changes() > 0,
  * the write succeeded), so a successful checkout does not pay for its own diagnosis.
  */
-export const diagnoseEntries = (db: Database, entries: LoanEntry[], borrower: SQL, loanId = 0) =>
+export const diagnoseEntries = (db: Database, entries: LoanEntry[], borrower: SQL, loanId = 0, onlyAfterNoChange = true) =>
   rawAll<EntryDiagnosis>(db, sql`WITH ${resolvedEntries(entries, borrower)}
     SELECT r.pos, r.want_book, r.want_barcode, r.book_id, r.copy_id,
       (SELECT c.status FROM copies c WHERE c.barcode = r.want_barcode) AS copy_status,
@@ -81,7 +81,7 @@ export const diagnoseEntries = (db: Database, entries: LoanEntry[], borrower: SQ
       EXISTS (SELECT 1 FROM resolved o WHERE o.book_id = r.book_id AND o.pos < r.pos) AS earlier_same_book,
       EXISTS (SELECT 1 FROM loan_books lb WHERE lb.loan_id = ${loanId} AND lb.book_id = r.book_id AND lb.active = 1) AS on_this_loan,
       ${borrowedElsewhere(sql`r.book_id`, borrower, loanId)} AS on_other_loan
-    FROM (SELECT changes() AS changed) g JOIN resolved r ON g.changed = 0 ORDER BY r.pos`);
+    FROM (SELECT changes() AS changed) g JOIN resolved r ON g.changed = 0 OR ${onlyAfterNoChange ? 0 : 1} ORDER BY r.pos`);
 
 /** The first entry naming a book or barcode that does not exist, as the 404's subject. */
 export function missingEntry(diagnoses: EntryDiagnosis[]): string | undefined {

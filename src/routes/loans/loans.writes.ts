@@ -5,6 +5,7 @@ import { type Clock, setCirculationContext } from '../../db/circulation-context'
 import { isUniqueViolation } from '../../db/errors';
 import { books, loanBooks, loans, policy, users } from '../../db/schema';
 import { refused } from '../../lib/blockers';
+import { patronBlockers, patronBlockProbe, patronNotBlocked } from '../../lib/blocks';
 import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import type { TokenClaims } from '../../lib/token';
@@ -76,7 +77,8 @@ export async function checkout(
   // The policy's loan period as it is when the loan opens (read inside the statement).
   const deadline = sql`date(${clock.today}, ${policyDays('loan_days')})`;
   const mayLoanFor = userId === caller.id ? callerIs(caller) : callerIs(caller, 'admin');
-  const [[callerRow], , created, , [loan], items, diagnoses, [user]] = await guardedByActiveIndex(
+  const adding = { copies: entries.length };
+  const [[callerRow], , created, , [loan], items, diagnoses, [user], [blocks]] = await guardedByActiveIndex(
     idempotentBatch(db, idempotency, [
       callerProbe(db, caller),
       setCirculationContext(db, clock, caller.id),
@@ -84,6 +86,7 @@ export async function checkout(
         INSERT INTO loans (user_id, loan_date, deadline, renewals)
         SELECT u.id, ${clock.today}, ${deadline}, 0 FROM users u
         WHERE u.id = ${userId} AND ${mayLoanFor} AND ${allEntriesLendable(entries.length, borrower)}
+          AND ${patronNotBlocked(borrower, clock.today, adding)}
         RETURNING id`),
       // changes() counts what the loan insert just before did (1 row or none; trigger writes are not
       // counted); the new loan is the newest row, since AUTOINCREMENT ids only grow and the batch runs alone.
@@ -94,6 +97,8 @@ export async function checkout(
       selectItemsOf(db, sql`(SELECT max(id) FROM loans)`),
       diagnoseEntries(db, entries, borrower),
       db.select({ id: users.id }).from(users).where(eq(users.id, userId)),
+      // Only when nothing was written (changes() = 0 after the last insert): a refusal explains itself.
+      patronBlockProbe(db, borrower, clock.today, undefined, sql`changes() = 0`),
     ], { after: 2, status: 201, resourceId: 'inserted' }),
   );
 
@@ -103,7 +108,7 @@ export async function checkout(
   if (!user) throw notFound('User');
   const missing = missingEntry(diagnoses);
   if (missing) throw notFound(missing);
-  const blockers = entryBlockers(diagnoses);
+  const blockers = [...entryBlockers(diagnoses), ...(blocks ? patronBlockers(blocks, adding) : [])];
   if (blockers.length) throw refused(blockers);
   // Every probe passed, yet nothing was written: only a vanished borrower is left.
   throw notFound('User');
@@ -113,7 +118,7 @@ export async function checkout(
 export async function addToLoan(db: Database, caller: TokenClaims, loanId: number, entry: LoanEntry, clock: Clock): Promise<LoanWithItems> {
   const borrower = sql`(SELECT user_id FROM loans WHERE id = ${loanId})`;
   const visible = sql`${callerIs(caller)} AND (l.user_id = ${caller.id} OR ${callerIs(caller, 'admin')})`;
-  const [[callerRow], , added, loanRows, items, diagnoses] = await guardedByActiveIndex(
+  const [[callerRow], , added, loanRows, items, diagnoses, [blocks]] = await guardedByActiveIndex(
     db.batch([
       callerProbe(db, caller),
       setCirculationContext(db, clock, caller.id),
@@ -121,10 +126,12 @@ export async function addToLoan(db: Database, caller: TokenClaims, loanId: numbe
         INSERT INTO loan_books (loan_id, book_id, copy_id, active)
         SELECT l.id, r.book_id, r.copy_id, 1 FROM loans l JOIN resolved r
         WHERE l.id = ${loanId} AND ${visible} AND l.return_date IS NULL AND ${allEntriesLendable(1, borrower)}
+          AND ${patronNotBlocked(borrower, clock.today, { copies: 1 })}
         RETURNING id`),
       selectLoanFor(db, caller, loanId),
       selectItemsOf(db, loanId),
       diagnoseEntries(db, [entry], borrower, loanId),
+      patronBlockProbe(db, borrower, clock.today, undefined, sql`changes() = 0`),
     ]),
   );
 
@@ -134,7 +141,7 @@ export async function addToLoan(db: Database, caller: TokenClaims, loanId: numbe
   const missing = missingEntry(diagnoses);
   if (missing) throw notFound(missing);
   if (result.loan.return_date !== null) throw refused([loanReturned()]);
-  throw refused(entryBlockers(diagnoses));
+  throw refused([...entryBlockers(diagnoses), ...(blocks ? patronBlockers(blocks, { copies: 1 }) : [])]);
 }
 
 /** Takes a book's copy off an open loan (it goes back to the shelf or the queue): 404, 409. */
@@ -223,7 +230,8 @@ export async function renewLoan(
       .from(loanBooks)
       .innerJoin(books, eq(books.id, loanBooks.book_id))
       .where(and(eq(loanBooks.loan_id, id), eq(loanBooks.active, true), sql`${books.holds_waiting} > 0`, eq(books.available_copies, 0)));
-  const [[callerRow], renewed, loanRows, items, pending, [limit]] = await idempotentBatch(db, idempotency, [
+  const borrower = sql`(SELECT user_id FROM loans WHERE id = ${id})`;
+  const [[callerRow], renewed, loanRows, items, pending, [limit], [blocks]] = await idempotentBatch(db, idempotency, [
     callerProbe(db, caller),
     db
       .update(loans)
@@ -239,6 +247,7 @@ export async function renewLoan(
           gte(loans.deadline, today),
           lt(loans.renewals, policyValue('max_renewals')),
           notExists(pendingHolds({ book_id: loanBooks.book_id })),
+          patronNotBlocked(borrower, today),
         ),
       )
       .returning({ id: loans.id }),
@@ -246,6 +255,7 @@ export async function renewLoan(
     selectItemsOf(db, id),
     pendingHolds({ book_id: loanBooks.book_id }),
     db.select({ max_renewals: policy.max_renewals }).from(policy).where(eq(policy.id, 1)),
+    patronBlockProbe(db, borrower, today, undefined, sql`changes() = 0`),
   ], { after: 1, status: 200, resourceId: id });
 
   if (!renewed.length) authorizeCaller(callerRow, caller);
@@ -261,6 +271,7 @@ export async function renewLoan(
   for (const { book_id } of pending) {
     blockers.push({ code: 'HOLD_PENDING', detail: `Another patron is waiting for book ${book_id} and no copy is free.`, book_id });
   }
+  if (blocks) blockers.push(...patronBlockers(blocks));
   throw refused(blockers);
 }
 
