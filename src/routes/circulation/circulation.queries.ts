@@ -5,6 +5,7 @@ import { copies, holds, loanBooks, loans } from '../../db/schema';
 import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
+import { chargeFines, lateItems } from '../accounts/fines';
 import type { TokenClaims } from '../../lib/token';
 import { copyColumns, type CopyRecord } from '../copies/copies.queries';
 import { type HoldRecord, selectHolds } from '../holds/holds.queries';
@@ -49,7 +50,7 @@ export const checkInView = (db: Database, barcode: string) => {
 export async function checkIn(db: Database, caller: TokenClaims, barcode: string, clock: Clock, idempotency?: Idempotency): Promise<CheckIn> {
   const copyId = sql`(SELECT ${copies.id} FROM ${copies} WHERE ${copies.barcode} = ${barcode})`;
   const isAdmin = callerIs(caller, 'admin');
-  const [[callerRow], , found, closed, [copy], [loan], items, [hold]] = await idempotentBatch(
+  const [[callerRow], , found, , , closed, [copy], [loan], items, [hold]] = await idempotentBatch(
     db,
     idempotency,
     [
@@ -60,6 +61,8 @@ export async function checkIn(db: Database, caller: TokenClaims, barcode: string
         .set({ status: 'available', version: sql`${copies.version} + 1` })
         .where(and(eq(copies.barcode, barcode), eq(copies.status, 'lost'), isAdmin))
         .returning({ id: copies.id }),
+      // The copy's fine when it comes back late: the same row the UPDATE below closes.
+      ...chargeFines(db, { actorId: caller.id, at: clock.now }, clock.today, lateItems(sql`lb.copy_id = ${copyId} AND ${isAdmin}`, clock.today)),
       db
         .update(loanBooks)
         .set({ active: false, return_date: clock.today })
@@ -67,7 +70,7 @@ export async function checkIn(db: Database, caller: TokenClaims, barcode: string
         .returning({ loan_id: loanBooks.loan_id }),
       ...checkInView(db, barcode),
     ],
-    { after: 3, status: 200, resourceId: null },
+    { after: 5, status: 200, resourceId: null },
   );
   if (!found.length && !closed.length) authorizeCaller(callerRow, caller, 'admin');
   if (!copy) throw notFound(`Copy with barcode ${barcode}`);

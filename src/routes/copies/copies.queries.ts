@@ -7,6 +7,7 @@ import { books, copies, type CopyRow, loanBooks } from '../../db/schema';
 import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
+import { chargeFines, lateItems } from '../accounts/fines';
 import type { CopyPatch } from './copies.schemas';
 
 export const copyColumns = {
@@ -83,7 +84,7 @@ export const bookCopiesQueries = (db: Database, bookId: number, { limit, offset 
 export async function patchCopy(db: Database, id: number, patch: CopyPatch, clock: Clock, actorId: number, matches?: SQL): Promise<CopyRecord> {
   const newStatus = patch.status ?? null;
   const allowed = sql`(${newStatus} IS NULL OR (${copies.status} <> 'on_hold_shelf' AND (${copies.status} <> 'on_loan' OR ${newStatus} = 'lost')))`;
-  const [, [before], updated, , [copy]] = await db.batch([
+  const [, [before], updated, , , , [copy]] = await db.batch([
     setCirculationContext(db, clock, actorId),
     db.select({ matches: matchesColumn(matches) }).from(copies).where(eq(copies.id, id)),
     db
@@ -95,6 +96,13 @@ export async function patchCopy(db: Database, id: number, patch: CopyPatch, cloc
       })
       .where(and(eq(copies.id, id), allowed, matches))
       .returning({ id: copies.id }),
+    // A copy out marked lost closes on its loan as a check-in would: fined when late.
+    ...chargeFines(
+      db,
+      { actorId, at: clock.now },
+      clock.today,
+      lateItems(sql`lb.copy_id = ${id} AND ${newStatus} = 'lost' AND (SELECT status FROM copies WHERE id = ${id}) = 'lost'`, clock.today),
+    ),
     db
       .update(loanBooks)
       .set({ active: false, return_date: clock.today })

@@ -150,9 +150,16 @@ export async function removeBook(db: Database, caller: TokenClaims, loanId: numb
     .select({ id: loans.id })
     .from(loans)
     .where(and(visibleLoanTo(caller, loanId), isNull(loans.return_date)));
-  const [[callerRow], , removed, loanRows, [book], itemsNow] = await db.batch([
+  const [[callerRow], , , , removed, loanRows, [book], itemsNow] = await db.batch([
     callerProbe(db, caller),
     setCirculationContext(db, clock, caller.id),
+    // Past the deadline, the copy released is fined as a check-in would be (the same rows the DELETE takes).
+    ...chargeFines(
+      db,
+      { actorId: caller.id, at: clock.now },
+      clock.today,
+      lateItems(sql`lb.loan_id = ${loanId} AND lb.book_id = ${bookId} AND ${exists(openVisibleLoan)}`, clock.today),
+    ),
     db
       .delete(loanBooks)
       .where(and(eq(loanBooks.loan_id, loanId), eq(loanBooks.book_id, bookId), eq(loanBooks.active, true), exists(openVisibleLoan)))
