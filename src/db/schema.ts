@@ -174,6 +174,8 @@ export const holds = sqliteTable(
     index('holds_waiting_idx').on(t.book_id, t.id).where(sql`${t.status} = 'waiting'`),
     index('holds_book_idx').on(t.book_id, t.status, t.id),
     index('holds_user_idx').on(t.user_id, t.id),
+    // The daily job expires ready holds past pickup_by through this (no scan of holds).
+    index('holds_ready_pickup_idx').on(t.pickup_by, t.id).where(sql`${t.status} = 'ready'`),
     check('holds_status_valid', sql`${t.status} IN ('waiting', 'ready', 'fulfilled', 'cancelled', 'expired')`),
   ],
 );
@@ -193,8 +195,14 @@ export const notices = sqliteTable(
     loan_id: integer('loan_id'),
     hold_id: integer('hold_id'),
     message: text('message').notNull(),
+    // For loan notices: the deadline they are about (once per loan, kind and deadline).
+    due_on: text('due_on'),
   },
-  (t) => [index('notices_user_idx').on(t.user_id, t.id)],
+  (t) => [
+    index('notices_user_idx').on(t.user_id, t.id),
+    uniqueIndex('notices_loan_once').on(t.loan_id, t.kind, t.due_on).where(sql`${t.due_on} IS NOT NULL`),
+    uniqueIndex('notices_hold_expired_once').on(t.hold_id).where(sql`${t.kind} = 'hold_expired'`),
+  ],
 );
 
 /**

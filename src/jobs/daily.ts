@@ -3,6 +3,7 @@ import { instrumentD1, newD1Stats } from '../db/instrument';
 import type { Bindings } from '../env';
 import type { EventContext } from '../lib/events';
 import { deleteExpiredIdempotencyKeys } from '../lib/idempotency';
+import { CIRCULATION_STEPS } from './circulation-steps';
 
 /**
  * The daily job (Cron Trigger, `[triggers] crons` in wrangler.toml): a list of steps run in order,
@@ -13,7 +14,7 @@ import { deleteExpiredIdempotencyKeys } from '../lib/idempotency';
  * works in bounded chunks: one invocation may make at most 1,000 D1 queries, so a step that could
  * have more to do than one chunk loops, and stops at its own query budget (the next run carries on).
  *
- * To add a step (hold expiry and the `due_soon`/`overdue` notices come with holds and notices):
+ * To add a step:
  * append `{ name, run }` to DAILY_STEPS; `run` returns how many rows it changed, and writes its
  * events with `context.events` (actor null, one timestamp for the run).
  */
@@ -34,6 +35,8 @@ export interface DailyStep {
 export const DAILY_STEPS: DailyStep[] = [
   // Records older than 24 h through the created_at index (keyed writes also delete a few each).
   { name: 'delete expired idempotency records', run: ({ db, now }) => deleteExpiredIdempotencyKeys(db, now) },
+  // Ready holds past pickup_by expire (the copy passes on), then the due_soon and overdue notices.
+  ...CIRCULATION_STEPS,
 ];
 
 export interface StepReport {
