@@ -7,6 +7,7 @@ import { noticesRouter } from './routes/notices';
 import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
 import { loansRouter } from './routes/loans';
+import { statsRouter } from './routes/stats';
 import { usersRouter } from './routes/users';
 
 const app = createApp();
@@ -23,7 +24,8 @@ const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', b
   .route('/', loansRouter)
   .route('/', holdsRouter)
   .route('/', circulationRouter)
-  .route('/', noticesRouter);
+  .route('/', noticesRouter)
+  .route('/', statsRouter);
 
 app.doc31('/openapi.json', {
   openapi: '3.1.0',
