@@ -16,3 +16,17 @@ END;
 CREATE TRIGGER `stats_loans_open_delete` AFTER DELETE ON `loans` WHEN OLD.`return_date` IS NULL BEGIN
   UPDATE `counters` SET `value` = `value` - 1 WHERE `name` = 'loans_open';
 END;
+--> statement-breakpoint
+-- `balance_total_cents`: fines and charges not yet paid or waived, over every account: the sum of
+-- the per-patron balances that migration 0007's trigger keeps, moved by the same writes.
+INSERT INTO `counters` (`name`, `value`) VALUES ('balance_total_cents', (SELECT coalesce(sum(`balance_cents`), 0) FROM `account_balances`))
+  ON CONFLICT (`name`) DO UPDATE SET `value` = excluded.`value`;
+--> statement-breakpoint
+CREATE TRIGGER `stats_balance_update` AFTER UPDATE OF `balance_cents` ON `account_balances`
+WHEN NEW.`balance_cents` <> OLD.`balance_cents` BEGIN
+  UPDATE `counters` SET `value` = `value` + NEW.`balance_cents` - OLD.`balance_cents` WHERE `name` = 'balance_total_cents';
+END;
+--> statement-breakpoint
+CREATE TRIGGER `stats_balance_delete` AFTER DELETE ON `account_balances` WHEN OLD.`balance_cents` <> 0 BEGIN
+  UPDATE `counters` SET `value` = `value` - OLD.`balance_cents` WHERE `name` = 'balance_total_cents';
+END;

@@ -17,7 +17,7 @@ const truth = async () =>
             (SELECT count(*) FROM loans WHERE return_date IS NULL AND deadline < ?) AS overdue_loans,
             (SELECT count(*) FROM holds WHERE status = 'waiting') AS holds_waiting,
             (SELECT count(*) FROM holds WHERE status = 'ready') AS holds_ready,
-            0 AS fines_outstanding_cents`,
+            (SELECT coalesce(sum(balance_cents), 0) FROM account_balances) AS fines_outstanding_cents`,
   )
     .bind(new Date().toISOString().slice(0, 10))
     .first();
@@ -78,7 +78,17 @@ describe('GET /stats', () => {
     await expectStatus(await call('DELETE', `/loans/${loanC.id}`, { token: admin.token }), 200);
     s = await check({ active_loans: -1, available_copies: 1 }, s);
     await expectStatus(await call('DELETE', `/books/${book.id}`, { token: admin.token }), 200);
-    await check({ books: -1, copies: -2, available_copies: -2 }, s);
+    s = await check({ books: -1, copies: -2, available_copies: -2 }, s);
+    // A charge, a payment and a waiver move the outstanding total; an overpayment does not.
+    const account = `/users/${a.id}/account`;
+    await expectStatus(await call('POST', `${account}/charges`, { token: admin.token, body: { amount_cents: 700, note: 'Damaged cover' } }), 201);
+    s = await check({ fines_outstanding_cents: 700 }, s);
+    await expectStatus(await call('POST', `${account}/payments`, { token: admin.token, body: { amount_cents: 200 } }), 201);
+    s = await check({ fines_outstanding_cents: -200 }, s);
+    await expectStatus(await call('POST', `${account}/waivers`, { token: admin.token, body: { amount_cents: 100 } }), 201);
+    s = await check({ fines_outstanding_cents: -100 }, s);
+    await expectProblem(await call('POST', `${account}/payments`, { token: admin.token, body: { amount_cents: 401 } }), 409, 'OVERPAYMENT');
+    await check({ fines_outstanding_cents: 0 }, s);
   });
 
   it('reads a few counter rows (Server-Timing), in one round trip', async () => {
