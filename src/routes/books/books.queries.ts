@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../../db/errors';
 import { books, counters } from '../../db/schema';
 import { ApiError, notFound } from '../../lib/problem';
 import type { BookChanges, BookInput } from './books.schemas';
+import { titleKey } from '../../lib/title-key';
 
 /** The columns a Book needs; `on_loan` is kept by triggers, so `available` costs no extra read. */
 export const bookColumns = {
@@ -23,11 +24,7 @@ export const toBook = ({ on_loan, ...book }: BookRecord): Book => ({ ...book, av
 
 export const titleTaken = () => new ApiError(409, 'TITLE_TAKEN', 'A book with this title already exists (titles are unique, ignoring case).');
 
-/**
- * Titles compare under Unicode case folding (upper then lower maps ß and SS alike) after NFC,
- * so "Éclair" and "ÉCLAIR" collide, which SQLite's ASCII-only lower() would let through.
- */
-export const titleKey = (title: string) => title.normalize('NFC').toUpperCase().toLowerCase();
+export { titleKey };
 
 async function orTitleTaken<T>(write: Promise<T>): Promise<T> {
   try {

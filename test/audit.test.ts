@@ -1,0 +1,95 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { auditPassed, d1Runner, INVARIANTS, runAudit } from '../src/db/audit';
+import { call, expectStatus, makeAdmin, makeBook, makeUser } from './helpers';
+
+const audit = (options = {}) => runAudit(d1Runner(env.DB), options);
+const verdictOf = async (name: string) => (await audit({ only: [name] }))[0]!;
+
+/** Runs `tamper`, expects `name` to be violated, then `undo` restores a passing audit. */
+async function expectCaught(name: string, tamper: string, undo: string) {
+  await env.DB.prepare(tamper).run();
+  try {
+    const verdict = await verdictOf(name);
+    expect(verdict.status, JSON.stringify(verdict)).toBe('violated');
+    expect(verdict.violations.length).toBeGreaterThan(0);
+  } finally {
+    await env.DB.prepare(undo).run();
+  }
+  expect((await verdictOf(name)).status).toBe('ok');
+}
+
+describe('integrity audit', () => {
+  let bookId: number;
+  let memberId: number;
+  beforeAll(async () => {
+    const admin = await makeAdmin();
+    const member = await makeUser();
+    memberId = member.id;
+    const books = [];
+    for (let i = 0; i < 6; i++) books.push(await makeBook(admin, i === 0 ? { title: 'Éclair "quoted" Straße' } : {}));
+    bookId = books[0].id;
+    const loan = await expectStatus(await call('POST', '/loans', { token: member.token, body: { book_ids: [books[0].id, books[1].id] } }), 201);
+    await expectStatus(await call('POST', `/loans/${loan.id}/return`, { token: member.token }), 200);
+    await expectStatus(await call('POST', '/loans', { token: member.token, body: { book_ids: [books[0].id] } }), 201);
+    await expectStatus(await call('PATCH', `/books/${books[2].id}`, { token: admin.token, body: { title: 'Renamed in the audit test' } }), 200);
+    await expectStatus(await call('DELETE', `/books/${books[3].id}`, { token: admin.token }), 200);
+  });
+
+  it('passes on a consistent database, with every invariant run', async () => {
+    const verdicts = await audit({ page: 2 }); // tiny pages: the paging itself is exercised
+    expect(verdicts.map((v) => v.name)).toEqual(INVARIANTS.map((i) => i.name));
+    expect(verdicts.filter((v) => v.status !== 'ok')).toEqual([]);
+    expect(auditPassed(verdicts)).toBe(true);
+  });
+
+  it('names the invariant a hand edit breaks', async () => {
+    await expectCaught('books.readers', `UPDATE books SET readers = readers + 1 WHERE id = ${bookId}`, `UPDATE books SET readers = readers - 1 WHERE id = ${bookId}`);
+    await expectCaught('books.on_loan', `UPDATE books SET on_loan = 0 WHERE id = ${bookId}`, `UPDATE books SET on_loan = 1 WHERE id = ${bookId}`);
+    await expectCaught('counters.totals', "UPDATE counters SET value = value + 1 WHERE name = 'books'", "UPDATE counters SET value = value - 1 WHERE name = 'books'");
+    await expectCaught(
+      'counters.loans_per_user',
+      `UPDATE counters SET value = value + 1 WHERE name = 'loans:user:${memberId}'`,
+      `UPDATE counters SET value = value - 1 WHERE name = 'loans:user:${memberId}'`,
+    );
+    await expectCaught('counters.deleted_users', "INSERT INTO counters (name, value) VALUES ('loans:user:999999999999', 2)", "DELETE FROM counters WHERE name = 'loans:user:999999999999'");
+    await expectCaught(
+      'loan_books.active',
+      `UPDATE loan_books SET active = 1 WHERE book_id = ${bookId + 1}`,
+      `UPDATE loan_books SET active = 0 WHERE book_id = ${bookId + 1}`,
+    );
+    await expectCaught('books.title_key', `UPDATE books SET title_key = 'something else' WHERE id = ${bookId}`, `UPDATE books SET title_key = '${'éclair "quoted" strasse'}' WHERE id = ${bookId}`);
+  });
+
+  it('catches a search index that lost a book or kept a stale title', async () => {
+    const row = await env.DB.prepare('SELECT title, author, genre FROM books WHERE id = ?').bind(bookId).first<Record<string, string>>();
+    const remove = env.DB.prepare("INSERT INTO books_fts (books_fts, rowid, title, author, genre) VALUES ('delete', ?, ?, ?, ?)").bind(bookId, row!.title, row!.author, row!.genre);
+    const restore = env.DB.prepare('INSERT INTO books_fts (rowid, title, author, genre) VALUES (?, ?, ?, ?)').bind(bookId, row!.title, row!.author, row!.genre);
+    await remove.run();
+    try {
+      const verdicts = await audit({ only: ['books_fts.rows', 'books_fts.content'] });
+      expect(verdicts.map((v) => v.status)).toEqual(['violated', 'violated']);
+    } finally {
+      await restore.run();
+    }
+    expect(auditPassed(await audit({ only: ['books_fts.rows', 'books_fts.content'] }))).toBe(true);
+  });
+
+  it('skips an invariant whose table this schema does not have, and reports a failing check as an error', async () => {
+    const withoutLoanBooks = async (statements: string[]) => {
+      const results = await d1Runner(env.DB)(statements);
+      return statements[0]!.includes('sqlite_master') ? results.map((rows) => rows.filter((row) => row.name !== 'loan_books')) : results;
+    };
+    const skipped = await runAudit(withoutLoanBooks, { only: ['books.readers', 'counters.totals'] });
+    expect(skipped.map((v) => v.status)).toEqual(['ok', 'skipped']);
+    expect(skipped[1]!.note).toContain('loan_books');
+    expect(auditPassed(skipped)).toBe(true);
+
+    const failing = await runAudit(async (statements) => {
+      if (statements.some((s) => s.includes('FROM loan_books'))) throw new Error('boom');
+      return d1Runner(env.DB)(statements);
+    }, { only: ['books.readers', 'counters.totals'] });
+    expect(failing.map((v) => v.status)).toEqual(['ok', 'error']);
+    expect(auditPassed(failing)).toBe(false);
+  });
+});
