@@ -43,6 +43,8 @@ export interface Invariant {
   rule: string;
   /** Tables (or `table.column`) the invariant needs; skipped when any is missing. */
   needs: string[];
+  /** Skipped when any of these is present (a rule a later schema replaced). */
+  unless?: string[];
   check(ctx: AuditContext): Promise<Row[]>;
 }
 
@@ -147,13 +149,13 @@ export const INVARIANTS: Invariant[] = [
   },
   {
     name: 'books.readers',
-    rule: 'books.readers equals the loan_books rows of the book (loans that ever held it)',
+    rule: 'books.readers equals the number of loans that ever held the book',
     needs: ['books.readers', 'loan_books'],
     check: paged(
       'books',
-      (lo, hi, limit) => `SELECT b.id AS book_id, b.readers, (SELECT count(*) FROM loan_books lb WHERE lb.book_id = b.id) AS actual
+      (lo, hi, limit) => `SELECT b.id AS book_id, b.readers, (SELECT count(DISTINCT lb.loan_id) FROM loan_books lb WHERE lb.book_id = b.id) AS actual
         FROM books b WHERE b.id > ${lo} AND b.id <= ${hi}
-          AND b.readers <> (SELECT count(*) FROM loan_books lb WHERE lb.book_id = b.id)
+          AND b.readers <> (SELECT count(DISTINCT lb.loan_id) FROM loan_books lb WHERE lb.book_id = b.id)
         LIMIT ${limit}`,
     ),
   },
@@ -173,6 +175,7 @@ export const INVARIANTS: Invariant[] = [
     name: 'loan_books.active',
     rule: "loan_books.active is 1 exactly for the rows of loans not returned",
     needs: ['loan_books.active', 'loans'],
+    unless: ['loan_books.copy_id'],
     check: paged(
       'loans',
       (lo, hi, limit) => `SELECT lb.loan_id, lb.book_id, lb.active, l.return_date
@@ -185,6 +188,7 @@ export const INVARIANTS: Invariant[] = [
     name: 'loans.one_active_per_book',
     rule: 'a book is on at most one open loan',
     needs: ['loan_books.active', 'loans'],
+    unless: ['copies'],
     check: paged(
       'books',
       (lo, hi, limit) => `SELECT lb.book_id, count(*) AS open_loans FROM loan_books lb JOIN loans l ON l.id = lb.loan_id
@@ -249,6 +253,148 @@ export const INVARIANTS: Invariant[] = [
       return found.slice(0, ctx.sample);
     },
   },
+  // Copies, holds and notices (migration 0006): a loan row lends one copy; holds queue per book.
+  {
+    name: 'loans.copies_returned_with_loan',
+    rule: 'a loan is open exactly while one of its copies is still out (active rows), and a row is active exactly while its return_date is empty',
+    needs: ['loan_books.copy_id', 'loan_books.return_date', 'loans'],
+    check: paged(
+      'loans',
+      (lo, hi, limit) => `SELECT l.id AS loan_id, l.return_date,
+          (SELECT count(*) FROM loan_books lb WHERE lb.loan_id = l.id AND lb.active = 1) AS active_rows,
+          (SELECT count(*) FROM loan_books lb WHERE lb.loan_id = l.id AND (lb.active = 1) = (lb.return_date IS NOT NULL)) AS rows_with_wrong_return_date
+        FROM loans l WHERE l.id > ${lo} AND l.id <= ${hi}
+          AND EXISTS (SELECT 1 FROM loan_books lb WHERE lb.loan_id = l.id)
+          AND ((l.return_date IS NULL) <> EXISTS (SELECT 1 FROM loan_books lb WHERE lb.loan_id = l.id AND lb.active = 1)
+            OR EXISTS (SELECT 1 FROM loan_books lb WHERE lb.loan_id = l.id AND (lb.active = 1) = (lb.return_date IS NOT NULL)))
+        LIMIT ${limit}`,
+    ),
+  },
+  {
+    name: 'copies.on_loan',
+    rule: "a copy's status is 'on_loan' exactly when one active loan row lends it, and that row names the copy's book",
+    needs: ['copies.status', 'loan_books.copy_id'],
+    check: paged(
+      'copies',
+      (lo, hi, limit) => `SELECT c.id AS copy_id, c.status,
+          (SELECT count(*) FROM loan_books lb WHERE lb.copy_id = c.id AND lb.active = 1) AS active_rows
+        FROM copies c WHERE c.id > ${lo} AND c.id <= ${hi}
+          AND ((c.status = 'on_loan') <> EXISTS (SELECT 1 FROM loan_books lb WHERE lb.copy_id = c.id AND lb.active = 1)
+            OR (SELECT count(*) FROM loan_books lb WHERE lb.copy_id = c.id AND lb.active = 1) > 1
+            OR EXISTS (SELECT 1 FROM loan_books lb WHERE lb.copy_id = c.id AND lb.book_id <> c.book_id))
+        LIMIT ${limit}`,
+    ),
+  },
+  {
+    name: 'copies.hold_shelf',
+    rule: "a copy is 'on_hold_shelf' exactly when one ready hold on its book has set it aside",
+    needs: ['copies.status', 'holds.copy_id'],
+    check: paged(
+      'copies',
+      (lo, hi, limit) => `SELECT c.id AS copy_id, c.status,
+          (SELECT count(*) FROM holds h WHERE h.copy_id = c.id AND h.status = 'ready') AS ready_holds
+        FROM copies c WHERE c.id > ${lo} AND c.id <= ${hi}
+          AND ((c.status = 'on_hold_shelf') <> EXISTS (SELECT 1 FROM holds h WHERE h.copy_id = c.id AND h.status = 'ready')
+            OR (SELECT count(*) FROM holds h WHERE h.copy_id = c.id AND h.status = 'ready') > 1
+            OR EXISTS (SELECT 1 FROM holds h WHERE h.copy_id = c.id AND h.status = 'ready' AND h.book_id <> c.book_id))
+        LIMIT ${limit}`,
+    ),
+  },
+  {
+    name: 'holds.ready_have_copy',
+    rule: 'a ready hold has a copy, a ready date and a pick-up date; a waiting hold has none of them',
+    needs: ['holds.copy_id', 'holds.pickup_by'],
+    check: paged(
+      'holds',
+      (lo, hi, limit) => `SELECT h.id AS hold_id, h.status, h.copy_id, h.ready_on, h.pickup_by FROM holds h
+        WHERE h.id > ${lo} AND h.id <= ${hi}
+          AND ((h.status = 'ready' AND (h.copy_id IS NULL OR h.ready_on IS NULL OR h.pickup_by IS NULL))
+            OR (h.status = 'waiting' AND (h.copy_id IS NOT NULL OR h.closed_on IS NOT NULL)))
+        LIMIT ${limit}`,
+    ),
+  },
+  {
+    name: 'holds.queue',
+    rule: 'no hold waits while a copy of its book sits available on the shelf (an available copy goes to the first waiting hold)',
+    needs: ['holds', 'copies.status'],
+    check: paged(
+      'books',
+      (lo, hi, limit) => `SELECT b.id AS book_id FROM books b WHERE b.id > ${lo} AND b.id <= ${hi}
+          AND EXISTS (SELECT 1 FROM holds h WHERE h.book_id = b.id AND h.status = 'waiting')
+          AND EXISTS (SELECT 1 FROM copies c WHERE c.book_id = b.id AND c.status = 'available')
+        LIMIT ${limit}`,
+    ),
+  },
+  {
+    name: 'books.copy_counts',
+    rule: 'books.copies, available_copies and holds_waiting equal the copies (not withdrawn), available copies and waiting holds of the book',
+    needs: ['books.copies', 'books.available_copies', 'books.holds_waiting', 'copies', 'holds'],
+    check: paged(
+      'books',
+      (lo, hi, limit) => `SELECT * FROM (SELECT b.id AS book_id, b.copies, b.available_copies, b.holds_waiting,
+            (SELECT count(*) FROM copies c WHERE c.book_id = b.id AND c.status <> 'withdrawn') AS actual_copies,
+            (SELECT count(*) FROM copies c WHERE c.book_id = b.id AND c.status = 'available') AS actual_available,
+            (SELECT count(*) FROM holds h WHERE h.book_id = b.id AND h.status = 'waiting') AS actual_waiting
+          FROM books b WHERE b.id > ${lo} AND b.id <= ${hi}) AS t
+        WHERE copies <> actual_copies OR available_copies <> actual_available OR holds_waiting <> actual_waiting
+        LIMIT ${limit}`,
+    ),
+  },
+  {
+    name: 'counters.circulation',
+    rule: "counters 'copies', 'available_copies', 'holds_waiting', 'holds_ready' equal their counts",
+    needs: ['counters', 'copies.status', 'holds.status'],
+    check: single(
+      (limit) => `SELECT name, value, actual FROM (
+        SELECT 'copies' AS name, (SELECT count(*) FROM copies WHERE status <> 'withdrawn') AS actual
+        UNION ALL SELECT 'available_copies', (SELECT count(*) FROM copies WHERE status = 'available')
+        UNION ALL SELECT 'holds_waiting', (SELECT count(*) FROM holds WHERE status = 'waiting')
+        UNION ALL SELECT 'holds_ready', (SELECT count(*) FROM holds WHERE status = 'ready')
+      ) AS t LEFT JOIN counters USING (name) WHERE value IS NOT actual LIMIT ${limit}`,
+    ),
+  },
+  {
+    name: 'notices.refer',
+    rule: "a notice's hold and loan exist (a notice goes with its patron)",
+    needs: ['notices.hold_id', 'notices.loan_id', 'holds', 'loans'],
+    check: paged(
+      'notices',
+      (lo, hi, limit) => `SELECT n.id AS notice_id, n.hold_id, n.loan_id FROM notices n
+        WHERE n.id > ${lo} AND n.id <= ${hi}
+          AND ((n.hold_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.id = n.hold_id))
+            OR (n.loan_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM loans l WHERE l.id = n.loan_id)))
+        LIMIT ${limit}`,
+    ),
+  },
+  // Accounts and events (migration 0007).
+  {
+    name: 'accounts.balance',
+    rule: "account_balances.balance_cents is the sum of the patron's fines and charges minus payments and waivers, and `entries` their count",
+    needs: ['account_balances.balance_cents', 'account_entries.amount_cents'],
+    check: paged(
+      'users',
+      (lo, hi, limit) => `SELECT * FROM (SELECT u.id AS user_id, coalesce(a.balance_cents, 0) AS balance_cents, coalesce(a.entries, 0) AS entries,
+            (SELECT coalesce(sum(CASE WHEN e.kind IN ('fine', 'charge') THEN e.amount_cents ELSE -e.amount_cents END), 0)
+               FROM account_entries e WHERE e.user_id = u.id) AS actual_balance,
+            (SELECT count(*) FROM account_entries e WHERE e.user_id = u.id) AS actual_entries
+          FROM users u LEFT JOIN account_balances a ON a.user_id = u.id WHERE u.id > ${lo} AND u.id <= ${hi}) AS t
+        WHERE balance_cents <> actual_balance OR entries <> actual_entries
+        LIMIT ${limit}`,
+    ),
+  },
+  {
+    name: 'events.people',
+    rule: "an event's patron and actor are existing users (a deleted user's events are anonymised)",
+    needs: ['events.user_id', 'events.actor_id'],
+    check: paged(
+      'events',
+      (lo, hi, limit) => `SELECT ev.id AS event_id, ev.user_id, ev.actor_id FROM events ev
+        WHERE ev.id > ${lo} AND ev.id <= ${hi}
+          AND ((ev.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = ev.user_id))
+            OR (ev.actor_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = ev.actor_id)))
+        LIMIT ${limit}`,
+    ),
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -288,12 +434,15 @@ export async function runAudit(run: RunSql, options: AuditOptions = {}): Promise
   for (const invariant of INVARIANTS) {
     if (options.only && !options.only.includes(invariant.name)) continue;
     const base = { name: invariant.name, rule: invariant.rule };
-    const missing = invariant.needs.filter((need) => {
+    const present = (need: string) => {
       const [table, column] = need.split('.') as [string, string | undefined];
-      return !schema.has(table, column);
-    });
-    if (missing.length > 0) {
-      verdicts.push({ ...base, status: 'skipped', violations: [], note: `not in this schema: ${missing.join(', ')}` });
+      return schema.has(table, column);
+    };
+    const missing = invariant.needs.filter((need) => !present(need));
+    const replaced = (invariant.unless ?? []).filter(present);
+    if (missing.length > 0 || replaced.length > 0) {
+      const note = missing.length > 0 ? `not in this schema: ${missing.join(', ')}` : `replaced in this schema (${replaced.join(', ')})`;
+      verdicts.push({ ...base, status: 'skipped', violations: [], note });
       continue;
     }
     try {
