@@ -75,6 +75,21 @@ describe('other database failures', () => {
     await expectStatus(await callWith({ DB: d1.db }, { method: 'GET', path: '/books' }), 200);
   });
 
+  it('GET /health answers 503 with Retry-After whatever D1 throws, and logs why', async () => {
+    const warn = quiet('warn');
+    for (const message of [D1_TRANSIENT.unreachable, 'D1_ERROR: no such table: main.nothing: SQLITE_ERROR']) {
+      const d1 = faultyD1(env.DB, { on: 'any', nth: 1, message });
+      const res = await callWith({ DB: d1.db }, { method: 'GET', path: '/health' });
+      await expectProblem(res, 503, 'SERVICE_UNAVAILABLE');
+      expect(Number(res.headers.get('Retry-After'))).toBeGreaterThan(0);
+    }
+    expect(logged(warn, 'health check: database not answering').map((line) => JSON.parse(line).reason)).toEqual([
+      'D1 unreachable (transient issue on remote node)',
+      'D1_ERROR SQLITE_ERROR',
+    ]);
+    await expectStatus(await callWith({}, { method: 'GET', path: '/health' }), 200);
+  });
+
   it('a slow database still answers, correctly', async () => {
     const d1 = faultyD1(env.DB, undefined, 40);
     const bookId = await seedBook();
