@@ -98,7 +98,7 @@ export interface RequestSpec {
 /** Calls the app as the Worker would, with some bindings replaced. */
 export async function callWith(bindings: Partial<Bindings>, spec: RequestSpec): Promise<Response> {
   const headers = new Headers(spec.headers);
-  headers.set('CF-Connecting-IP', freshIp());
+  if (!headers.has('CF-Connecting-IP')) headers.set('CF-Connecting-IP', freshIp());
   if (spec.token) headers.set('Authorization', `Bearer ${spec.token}`);
   let body: string | undefined;
   if (spec.body !== undefined) {
