@@ -111,9 +111,15 @@ export async function callWith(bindings: Partial<Bindings>, spec: RequestSpec): 
   return res;
 }
 
-/** Every row of the tables a write can touch, to compare before and after a failed write. */
+/**
+ * Every row of every table the app writes (whatever the schema version: copies, holds, accounts,
+ * idempotency records…), to compare before and after a failed write. The FTS index follows books.
+ */
 export async function snapshot(): Promise<string> {
-  const tables = ['users', 'books', 'loans', 'loan_books', 'counters'];
+  const { results: names } = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' AND name NOT LIKE 'books_fts%' ORDER BY name",
+  ).all<{ name: string }>();
+  const tables = names.map((row) => row.name);
   const results = await env.DB.batch(tables.map((t) => env.DB.prepare(`SELECT * FROM ${t} ORDER BY rowid`)));
   return JSON.stringify(results.map((r) => r.results));
 }
