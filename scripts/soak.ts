@@ -91,6 +91,8 @@ const figures = {
   replayed: 0,
   retryAnswers: new Map<string, number>(),
   duplicates: [] as string[],
+  /** Final answer of each write intent, by operation: `POST /loans 201`. */
+  writes: new Map<string, number>(),
   unexpected: [] as string[],
 };
 const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -171,9 +173,13 @@ async function write(
   const first = await send({ ...req, headers }, abort ? Math.floor(rnd() * 15) : undefined);
   const mayRetry = idempotentOps.has(options.op) || options.retriable === true;
   const lost = first === 'aborted' || first.status === 503 || rnd() < RETRY_RATE;
-  if (!mayRetry || !lost || !running()) return first === 'aborted' ? undefined : first;
+  if (!mayRetry || !lost || !running()) {
+    bump(figures.writes, `${options.op} ${first === 'aborted' ? 'aborted' : first.status}`);
+    return first === 'aborted' ? undefined : first;
+  }
   figures.retries++;
   const second = await send({ ...req, headers });
+  bump(figures.writes, `${options.op} ${second === 'aborted' ? 'aborted' : second.status}`);
   if (second === 'aborted') return undefined;
   const replayed = second.headers.get('idempotent-replayed') === 'true';
   if (replayed) figures.replayed++;
@@ -484,6 +490,7 @@ try {
     invariants: verdicts.map((v) => ({ name: v.name, status: v.status, violations: v.violations.length })),
     invariant_violations: verdicts.filter((v) => v.status === 'violated' || v.status === 'error').length,
     actions: Object.fromEntries([...figures.actions].sort()),
+    write_outcomes: Object.fromEntries([...figures.writes].sort()),
   };
 
   console.log(`\n${formatVerdicts(verdicts)}\n`);
@@ -499,6 +506,7 @@ try {
     `invariants         ${ran - result.invariant_violations} of ${ran} hold, ${verdicts.length - ran} skipped (not in this schema)${auditPassed(verdicts) ? '' : ' — VIOLATIONS above'}`,
   );
   console.log(`latency            p50 ${result.latency_ms.p50} ms, p99 ${result.latency_ms.p99} ms, max ${result.latency_ms.max} ms`);
+  console.log(`writes (final answer per intent):\n  ${Object.entries(result.write_outcomes).map(([k, v]) => `${k}: ${v}`).join('\n  ')}`);
   console.log(`worker log         ${result.worker_log.lines} lines, ${result.worker_log.warnings} warnings, ${result.worker_log.errors} errors`);
   if (served.logs.problems.length) console.log(`  first warnings/errors:\n  ${served.logs.problems.slice(0, 10).join('\n  ')}`);
   if (figures.unexpected.length) console.log(`unexpected answers:\n  ${figures.unexpected.join('\n  ')}`);
