@@ -20,6 +20,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from './lib/seed-data.ts';
 import { applyMigrations, seedScaleData, serveBuiltWorker } from './lib/serve.ts';
 import { ROOT } from './lib/wrangler.ts';
 
@@ -114,18 +115,145 @@ try {
   const login = await fetch(`${origin}/users/login`, { method: 'POST', headers: json, body: loginBody });
   const token = ((await login.json()) as { token?: string }).token ?? fail(`POST /users/login answered ${login.status}`);
   console.log(`registered and logged in ${member.email} (${elapsed()})\n`);
+  const adminLogin = await fetch(`${origin}/users/login`, { method: 'POST', headers: json, body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }) });
+  const adminToken = ((await adminLogin.json()) as { token?: string }).token ?? fail(`admin login answered ${adminLogin.status}`);
+  const asAdmin = { ...json, authorization: `Bearer ${adminToken}` };
+  const asMember = { ...json, authorization: `Bearer ${token}` };
 
   // 4. The endpoints.
+  type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** One step of a write cycle: built per connection from its context; the response may feed the next step. */
+  interface Step {
+    method: Method;
+    path: (ctx: Ctx) => string;
+    headers?: (ctx: Ctx) => Record<string, string>;
+    body?: (ctx: Ctx) => string;
+    after?: (ctx: Ctx, body: string, headers: Record<string, string>) => void;
+  }
+  type Ctx = Record<string, string | number | undefined>;
   interface Endpoint {
     name: string;
-    method: 'GET' | 'POST';
+    method: Method;
     path: string;
     headers?: Record<string, string>;
     body?: string;
     note?: string;
     warm?: boolean;
+    /** Writes: a cycle of steps per connection (autocannon `requests`); the sample is the `sampled` step. */
+    steps?: Step[];
+    sampled?: number;
   }
   const bookId = Math.ceil(BOOKS / 2);
+  const header = (headers: Record<string, string>, name: string) =>
+    headers[name] ?? headers[name.toLowerCase()] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  let uniqueCounter = 0;
+  // Books of their own for the write cycles (never on a seeded loan): one per connection and sample.
+  const freshBooks = async (label: string) => {
+    const ids: number[] = [];
+    // Each autocannon run leaves up to one claimed book per connection behind (requests built, never sent).
+    for (let i = 0; i < 4 * CONNECTIONS + 8; i++) {
+      const row = await db
+        .prepare("INSERT INTO books (title, title_key, genre, age_category, publish_date, author) VALUES (?1, lower(?1), 'Bench', 'Adult', '2001-01-01', 'Bench') RETURNING id")
+        .bind(`Bench ${label} ${i}`)
+        .first<{ id: number }>();
+      ids.push(row!.id);
+    }
+    // autocannon resets a connection's context after each cycle, so books are lent per cycle from
+    // this queue and given back when the cycle ends: no two connections hold one book at a time.
+    return {
+      claim: (ctx: Ctx) => {
+        ctx.book ??= ids.shift() ?? fail(`bench: out of ${label} books`);
+        return Number(ctx.book);
+      },
+      release: (ctx: Ctx) => {
+        if (ctx.book !== undefined) ids.push(Number(ctx.book));
+      },
+    };
+  };
+  const etags = new Map<number, string>();
+  const patchBook = await freshBooks('patch');
+  const loanBook = await freshBooks('loan');
+  const conditionalTag = (await fetch(`${origin}/books/${bookId}`)).headers.get('etag') ?? fail('GET /books/{id} sent no ETag');
+  const writeEndpoints: Endpoint[] = [
+    {
+      name: 'POST /books',
+      method: 'POST',
+      path: '/books',
+      note: 'admin: 2 round trips by design',
+      steps: [
+        {
+          method: 'POST',
+          path: () => '/books',
+          headers: () => ({ ...asAdmin }),
+          body: () =>
+            JSON.stringify({ title: `Bench title ${process.pid}-${++uniqueCounter}`, genre: 'Bench', age_category: 'Adult', publish_date: '2001-01-01', author: 'Bench' }),
+        },
+      ],
+    },
+    {
+      name: 'PATCH /books/{id} If-Match',
+      method: 'PATCH',
+      path: '/books/{id}',
+      note: 'admin; If-Match = the ETag of the previous answer',
+      steps: [
+        {
+          method: 'PATCH',
+          path: (ctx) => `/books/${patchBook.claim(ctx)}`,
+          headers: (ctx) => ({ ...asAdmin, 'if-match': etags.get(patchBook.claim(ctx)) ?? '*' }),
+          body: () => JSON.stringify({ genre: `Bench ${++uniqueCounter % 7}` }),
+          after: (ctx, _body, headers) => {
+            const tag = header(headers, 'ETag');
+            if (tag) etags.set(patchBook.claim(ctx), tag);
+            patchBook.release(ctx);
+          },
+        },
+      ],
+    },
+    {
+      name: 'checkout + return cycle',
+      method: 'POST',
+      path: '/loans, /loans/{id}/return',
+      note: 'member; req/s counts both requests; sample = checkout',
+      steps: [
+        {
+          method: 'POST',
+          path: () => '/loans',
+          headers: () => ({ ...asMember }),
+          body: (ctx) => JSON.stringify({ book_ids: [loanBook.claim(ctx)] }),
+          after: (ctx, body) => {
+            ctx.loan = (JSON.parse(body || '{}') as { id?: number }).id;
+          },
+        },
+        { method: 'POST', path: (ctx) => `/loans/${ctx.loan}/return`, headers: () => ({ ...asMember }), after: (ctx) => loanBook.release(ctx) },
+      ],
+    },
+    {
+      name: 'renew (new loan + renew)',
+      method: 'POST',
+      path: '/loans, /loans/{id}/renew',
+      note: 'member; req/s counts both requests; sample = renew',
+      sampled: 1,
+      steps: [
+        {
+          method: 'POST',
+          path: () => '/loans',
+          headers: () => ({ ...asMember }),
+          body: () => '{}',
+          after: (ctx, body) => {
+            ctx.loan = (JSON.parse(body || '{}') as { id?: number }).id;
+          },
+        },
+        { method: 'POST', path: (ctx) => `/loans/${ctx.loan}/renew`, headers: () => ({ ...asMember }) },
+      ],
+    },
+    {
+      name: 'GET /books/{id} 304',
+      method: 'GET',
+      path: `/books/${bookId}`,
+      headers: { 'if-none-match': conditionalTag },
+      note: 'If-None-Match matches: 304 (counted as non-2xx)',
+    },
+  ];
   const endpoints: Endpoint[] = [
     { name: 'baseline (trivial Worker)', method: 'GET', path: '/__baseline' },
     { name: 'GET /health', method: 'GET', path: '/health' },
@@ -135,6 +263,7 @@ try {
     { name: 'GET /books/popularity', method: 'GET', path: '/books/popularity', warm: true, note: 'KV hit (warmed)' },
     { name: 'GET /users/profile', method: 'GET', path: '/users/profile', headers: { authorization: `Bearer ${token}` } },
     { name: 'POST /users/login', method: 'POST', path: '/users/login', headers: json, body: loginBody, note: 'PBKDF2 100k' },
+    ...writeEndpoints,
   ];
 
   interface Sample {
@@ -164,24 +293,63 @@ try {
   };
   const request = (e: Endpoint) =>
     fetch(`${origin}${e.path}`, { method: e.method, ...(e.headers ? { headers: e.headers } : {}), ...(e.body ? { body: e.body } : {}) });
+  const runStep = async (step: Step, ctx: Ctx) => {
+    const res = await fetch(`${origin}${step.path(ctx)}`, {
+      method: step.method,
+      ...(step.headers ? { headers: step.headers(ctx) } : {}),
+      ...(step.body ? { body: step.body(ctx) } : {}),
+    });
+    const text = await res.text();
+    step.after?.(ctx, text, Object.fromEntries(res.headers));
+    return res;
+  };
+  // Samples of a write cycle use a context of their own (their own book), like one more connection.
   const sample = async (e: Endpoint): Promise<Sample> => {
-    const res = await request(e);
-    await res.arrayBuffer();
+    let res: Response | undefined;
+    if (e.steps) {
+      const ctx: Ctx = {};
+      const responses = [];
+      for (const step of e.steps) responses.push(await runStep(step, ctx));
+      res = responses[e.sampled ?? 0]!;
+    } else {
+      res = await request(e);
+      await res.arrayBuffer();
+    }
     return { status: res.status, ...timing(res.headers.get('server-timing')), x_cache: res.headers.get('x-cache') };
   };
+  const cycle = (steps: Step[]) =>
+    steps.map((step) => ({
+      method: step.method,
+      setupRequest: (req: autocannon.Request, context: object) => {
+        const ctx = context as Ctx;
+        return {
+          ...req,
+          method: step.method,
+          path: step.path(ctx),
+          ...(step.headers ? { headers: step.headers(ctx) } : {}),
+          ...(step.body ? { body: step.body(ctx) } : {}),
+        };
+      },
+      onResponse: (_status: number, body: string, context: object, headers?: Record<string, string | string[] | undefined>) =>
+        step.after?.(context as Ctx, body, Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)]))),
+    }));
 
   const results = [];
   for (const e of endpoints) {
     if (e.warm) await sample(e);
     const samples = [await sample(e), await sample(e), await sample(e)];
     const first = samples[0]!;
-    const stable = samples.every((s) => s.status === first.status && s.round_trips === first.round_trips && s.rows_read === first.rows_read);
+    // Writes change what they read (a new title, a longer loan list), so only status and round trips must repeat.
+    const stable = samples.every(
+      (s) => s.status === first.status && s.round_trips === first.round_trips && (e.steps !== undefined || s.rows_read === first.rows_read),
+    );
     const run = (duration: number) =>
       autocannon({
         url: `${origin}${e.path}`,
         method: e.method,
         ...(e.headers ? { headers: e.headers } : {}),
         ...(e.body ? { body: e.body } : {}),
+        ...(e.steps ? { requests: cycle(e.steps) } : {}),
         connections: CONNECTIONS,
         duration,
       });

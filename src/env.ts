@@ -10,6 +10,8 @@ export interface Bindings {
   LOGIN_LIMITER: RateLimit;
   REGISTER_LIMITER: RateLimit;
   WRITE_LIMITER: RateLimit;
+  /** Writes by tokens claiming the admin role: 300 per 60 s (a returns desk emptying a book drop). */
+  ADMIN_WRITE_LIMITER: RateLimit;
   READ_LIMITER: RateLimit;
   /** HS256 signing key, at least 32 bytes. A Worker secret; `.dev.vars` locally. */
   JWT_SECRET?: string;

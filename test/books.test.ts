@@ -308,10 +308,10 @@ describe('GET /books', () => {
     expect(page.items).toHaveLength(3);
     expect(res.headers.get('X-Total-Count')).toBe(String(total));
     const link = res.headers.get('Link')!;
-    expect(link).toContain('</books?per_page=3&page=1>; rel="first"');
-    expect(link).toContain('</books?per_page=3&page=1>; rel="prev"');
-    expect(link).toContain('</books?per_page=3&page=3>; rel="next"');
-    expect(link).toContain(`</books?per_page=3&page=${pages}>; rel="last"`);
+    expect(link).toContain('</books?page=1&per_page=3>; rel="first"');
+    expect(link).toContain('</books?page=1&per_page=3>; rel="prev"');
+    expect(link).toContain('</books?page=3&per_page=3>; rel="next"');
+    expect(link).toContain(`</books?page=${pages}&per_page=3>; rel="last"`);
     for (const book of page.items) expect(Object.keys(book).sort()).toEqual(['age_category', 'author', 'available', 'genre', 'id', 'publish_date', 'title']);
   });
 

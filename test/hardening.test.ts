@@ -21,8 +21,10 @@ function send(method: string, path: string, options: { token?: string; headers?:
 const emptyStream = () => new ReadableStream({ start: (controller) => controller.close() });
 
 /** Response headers minus those that differ per request by design. */
+// X-D1-Bookmark is the database's position when the request ran, a clock like Date: it differs
+// between any two answers and says nothing about what a request found.
 const comparableHeaders = (res: Response) =>
-  Object.fromEntries([...res.headers].filter(([name]) => !['date', 'x-request-id', 'content-length'].includes(name)));
+  Object.fromEntries([...res.headers].filter(([name]) => !['date', 'x-request-id', 'content-length', 'x-d1-bookmark'].includes(name)));
 
 const hasD1Figures = (res: Response) => /d1/.test(res.headers.get('Server-Timing') ?? '');
 

@@ -113,7 +113,7 @@ describe('typed client (hc<AppType>)', () => {
     const health = await client.health.$get();
     expect(await health.json()).toEqual({ status: 'ok' });
     const user = await makeUser();
-    const profile = await client.users.profile.$get({}, { headers: { Authorization: `Bearer ${user.token}` } });
+    const profile = await client.users.profile.$get({ header: {} }, { headers: { Authorization: `Bearer ${user.token}` } });
     if (profile.status !== 200) throw new Error(`profile answered ${profile.status}`);
     const me = await profile.json();
     expect(me.email).toBe(user.email);

@@ -15,11 +15,15 @@ const STATEMENT = Symbol('statement class');
 
 type Meta = { rows_read?: number; rows_written?: number } | undefined;
 
+/** What Drizzle and the app call on a database: the binding itself or one of its D1 sessions. */
+export type D1Queryable = Pick<D1Database, 'prepare' | 'batch'>;
+
 /**
- * Wraps a D1 binding so every call is counted in `stats` (for Server-Timing, the bench and cost tests).
- * `raw()` reports no `meta`, so it is served from `all()`, the same mapping Drizzle applies to batch results.
+ * Wraps a D1 binding or session so every call is counted in `stats` (for Server-Timing, the bench
+ * and cost tests). `raw()` reports no `meta`, so it is served from `all()`, the same mapping Drizzle
+ * applies to batch results. Anything else (a session's `getBookmark`) passes through untouched.
  */
-export function instrumentD1(db: D1Database, stats: D1Stats): D1Database {
+export function instrumentD1<T extends D1Queryable>(db: T, stats: D1Stats): T {
   // A failure is tagged with its statement class ("insert loans"), so the error log can say what
   // failed without the SQL's parameters (see ./failures).
   const timed = async <T>(statement: string, work: () => Promise<T>, metas: (result: T) => Meta[]): Promise<T> => {

@@ -20,6 +20,9 @@ export const users = sqliteTable(
     role: text('role', { enum: ROLES }).notNull().default('member'),
     // Carried in every token (`ver`) and raised by a password change: older tokens stop working.
     token_version: integer('token_version').notNull().default(0),
+    // The ETag: raised by every change to what a user answer shows (the app's UPDATEs raise it
+    // themselves; a trigger catches any other write, migrations/0004).
+    version: integer('version').notNull().default(1),
   },
   (t) => [
     uniqueIndex('users_email_unique').on(t.email),
@@ -43,6 +46,9 @@ export const books = sqliteTable(
     // Both maintained by triggers on loan_books (migrations/0001), so reads never aggregate.
     readers: integer('readers').notNull().default(0),
     on_loan: integer('on_loan', { mode: 'boolean' }).notNull().default(false),
+    // The ETag: raised by every change to what a book answer shows, `available` included (the
+    // loan triggers change on_loan; a trigger raises the version then, migrations/0004).
+    version: integer('version').notNull().default(1),
   },
   (t) => [
     uniqueIndex('books_title_key_unique').on(t.title_key),
@@ -95,6 +101,24 @@ export const counters = sqliteTable('counters', {
   name: text('name').primaryKey(),
   value: integer('value').notNull().default(0),
 });
+
+/**
+ * One row per Idempotency-Key (scope = caller + method + path), written in the same batch as the
+ * change it guards. `status` is null only inside that batch; a refused request deletes its row.
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    status: integer('status'),
+    resource_id: integer('resource_id'),
+    // Unix milliseconds; records older than 24 h are ignored and deleted through this index.
+    created_at: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index('idempotency_keys_created_idx').on(t.created_at)],
+);
 
 export type UserRow = typeof users.$inferSelect;
 export type BookRow = typeof books.$inferSelect;

@@ -11,6 +11,7 @@ import { readBearer } from '../middleware/auth';
 import { requestLogger } from '../middleware/logger';
 import { rateLimit } from '../middleware/rate-limit';
 import { requestId } from '../middleware/request-id';
+import { uriLength } from '../middleware/uri-length';
 import { ApiError, type FieldErrors, problemResponse, toApiError, validationFailed } from './problem';
 
 // A missing field reads "Required." rather than zod's "expected string, received undefined".
@@ -40,7 +41,19 @@ export const createRouter = () =>
     },
   });
 
-const EXPOSED_HEADERS = ['X-Request-Id', 'X-Total-Count', 'Link', 'Location', 'Retry-After', 'X-Cache', 'Server-Timing'];
+const EXPOSED_HEADERS = [
+  'X-Request-Id',
+  'X-Total-Count',
+  'Link',
+  'Location',
+  'Retry-After',
+  'X-Cache',
+  'Server-Timing',
+  'ETag',
+  'X-D1-Bookmark',
+  'Idempotent-Replayed',
+];
+const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'X-Request-Id', 'If-Match', 'If-None-Match', 'Idempotency-Key', 'X-D1-Bookmark'];
 
 /** CORS only for the origins configured in CORS_ORIGINS; none by default. */
 const corsFromConfig = () => {
@@ -54,7 +67,7 @@ const corsFromConfig = () => {
         origins,
         handler: cors({
           origin: list,
-          allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+          allowHeaders: ALLOWED_HEADERS,
           allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
           exposeHeaders: EXPOSED_HEADERS,
           maxAge: 600,
@@ -135,6 +148,7 @@ export function createApp() {
   const methodsAt = routeTable(app);
   app.use(requestId());
   app.use(requestLogger());
+  app.use(uriLength());
   app.use(secureHeaders());
   app.use(corsFromConfig());
   app.use(database());

@@ -22,8 +22,11 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   403: 'Authenticated but not allowed (FORBIDDEN)',
   404: 'Not found (NOT_FOUND)',
   409: 'Conflicts with the current state',
+  412: 'If-Match matches no current ETag (PRECONDITION_FAILED)',
   413: 'Body over 64 KiB (PAYLOAD_TOO_LARGE)',
+  414: 'Request target over 8,192 characters (URI_TOO_LONG)',
   415: 'Body is not application/json in UTF-8 (UNSUPPORTED_MEDIA_TYPE)',
+  422: 'The Idempotency-Key was used with another body (IDEMPOTENCY_KEY_REUSED)',
   429: 'Rate limited (RATE_LIMITED); see Retry-After',
   503:
     'The database is briefly unavailable (SERVICE_UNAVAILABLE, with `Retry-After`): a write ran entirely or not at all, ' +

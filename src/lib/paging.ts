@@ -37,14 +37,22 @@ export interface Page<T> {
   has_prev: boolean;
 }
 
-/** Builds the envelope and sets X-Total-Count and an RFC 8288 Link header (first, prev, next, last). */
-export function toPage<T>(c: Context, items: T[], total: number, { page, per_page }: PageQuery): Page<T> {
+/** Validated query values a page's links carry besides paging (filters, search terms). */
+export type LinkParams = Record<string, string | number | undefined>;
+
+/**
+ * Builds the envelope and sets X-Total-Count and an RFC 8288 Link header (first, prev, next, last).
+ * Links carry only validated parameters (`page`, `per_page` and the route's own `filters`, as
+ * validation left them): an unknown query parameter is ignored, so it is never echoed into a header.
+ */
+export function toPage<T>(c: Context, items: T[], total: number, { page, per_page }: PageQuery, filters: LinkParams = {}): Page<T> {
   const pages = Math.max(1, Math.ceil(total / per_page));
   const link = (target: number, rel: string) => {
-    const url = new URL(c.req.url);
-    url.searchParams.set('page', String(target));
-    url.searchParams.set('per_page', String(per_page));
-    return `<${url.pathname}${url.search}>; rel="${rel}"`;
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(filters)) if (value !== undefined) params.set(name, String(value));
+    params.set('page', String(target));
+    params.set('per_page', String(per_page));
+    return `<${c.req.path}?${params}>; rel="${rel}"`;
   };
   const links = [link(1, 'first')];
   if (page > 1) links.push(link(Math.min(page - 1, pages), 'prev'));

@@ -1,12 +1,12 @@
-import { eq } from 'drizzle-orm';
 import type { BatchItem, BatchResponse } from 'drizzle-orm/batch';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { users, type Role } from '../db/schema';
+import type { Role } from '../db/schema';
+import { authorizeCaller, callerProbe, type CallerRow } from '../lib/caller';
 import type { AppEnv } from '../env';
-import { type ApiError, forbidden, unauthenticated } from '../lib/problem';
+import { type ApiError, unauthenticated } from '../lib/problem';
 import { requireSecret, type TokenClaims, verifyToken } from '../lib/token';
-import { publicUserColumns, type PublicUser } from '../routes/users/users.queries';
+import type { PublicUser } from '../routes/users/users.queries';
 
 /** The caller as stored now (public columns): the role that counts is this one, not the token's claim. */
 export type AuthUser = PublicUser;
@@ -41,33 +41,18 @@ function tokenOf(c: Context<AppEnv>): TokenClaims | null {
   return c.get('token') ?? null;
 }
 
-function callerToken(c: Context<AppEnv>): TokenClaims {
+/** The verified token, or null when none was sent; throws the 401 a bad one earned. */
+export const optionalToken = (c: Context<AppEnv>): TokenClaims | null => tokenOf(c);
+
+export function callerToken(c: Context<AppEnv>): TokenClaims {
   const token = tokenOf(c);
   if (token) return token;
   requireSecret(c.env.JWT_SECRET); // an unconfigured server says so before asking for a token
   throw unauthenticated('Missing bearer token.');
 }
 
-const callerQuery = (c: Context<AppEnv>, id: number) =>
-  c.var.db
-    .select({ ...publicUserColumns, token_version: users.token_version })
-    .from(users)
-    .where(eq(users.id, id));
-type CallerRow = AuthUser & { token_version: number };
-
-/**
- * Tokens are not revoked when an account goes, changes role or changes password: checking the
- * stored row is what does that.
- */
-function checkCaller(row: CallerRow | undefined, token: TokenClaims, role: Role | undefined): AuthUser {
-  if (!row) throw unauthenticated('The token belongs to an account that no longer exists.');
-  const { token_version: version, ...caller } = row;
-  if (token.version !== version) {
-    throw unauthenticated('The token was issued before the password changed; log in again.');
-  }
-  if (role && caller.role !== role) throw forbidden(`This requires the ${role} role.`);
-  return caller;
-}
+const callerQuery = (c: Context<AppEnv>, id: number) => callerProbe(c.var.db, { id });
+const checkCaller = (row: CallerRow | undefined, token: TokenClaims, role: Role | undefined): AuthUser => authorizeCaller(row, token, role);
 
 /** The stored user behind the request's token; null without a token; throws 401 for a bad one. */
 export async function loadCaller(c: Context<AppEnv>): Promise<AuthUser | null> {

@@ -7,20 +7,27 @@ import type { TokenClaims } from '../lib/token';
 const PERIOD_SECONDS = 60;
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-type LimiterName = 'LOGIN_LIMITER' | 'REGISTER_LIMITER' | 'WRITE_LIMITER' | 'READ_LIMITER';
+type LimiterName = 'LOGIN_LIMITER' | 'REGISTER_LIMITER' | 'WRITE_LIMITER' | 'ADMIN_WRITE_LIMITER' | 'READ_LIMITER';
 
 /**
  * Each request counts against exactly one limit (contract, "Rate limits"): login and register
- * by IP, authenticated writes by user, everything else by IP.
+ * by IP, authenticated writes by user (admins 300/60 s, others 60/60 s), everything else by IP.
  *
  * Writes are keyed by user AND token version: the limiter runs before the stored row is read, so
  * it only knows that the signature verified. A token retired by a password change still verifies,
  * and without the version it could spend (and exhaust) the budget of the owner's current token.
+ *
+ * For the same reason the admin budget is chosen by the verified token's role claim. That is safe:
+ * the claim only picks the budget; every admin write checks the stored role itself (inside its SQL
+ * or before it), so a demoted admin's token buys at most a larger budget for requests that are then
+ * refused, until it expires (1 h) or the password changes.
  */
 function classify(method: string, path: string, token: TokenClaims | undefined, ip: string): [LimiterName, string] {
   if (method === 'POST' && path === '/users/login') return ['LOGIN_LIMITER', `ip:${ip}`];
   if (method === 'POST' && path === '/users') return ['REGISTER_LIMITER', `ip:${ip}`];
-  if (WRITES.has(method) && token) return ['WRITE_LIMITER', `user:${token.id}:v${token.version}`];
+  if (WRITES.has(method) && token) {
+    return [token.role === 'admin' ? 'ADMIN_WRITE_LIMITER' : 'WRITE_LIMITER', `user:${token.id}:v${token.version}`];
+  }
   return ['READ_LIMITER', `ip:${ip}`];
 }
 

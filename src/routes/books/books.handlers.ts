@@ -1,5 +1,8 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
+import { books } from '../../db/schema';
+import { etag, ifMatch, conditionalGet } from '../../lib/conditional';
+import { idempotent } from '../../lib/idempotency';
 import { pageWindow, toPage } from '../../lib/paging';
 import { notFound } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
@@ -16,17 +19,28 @@ export const listBooks: AppRouteHandler<typeof routes.listBooks> = async (c) => 
   return c.json(toPage(c, rows.map(toBook), count?.value ?? 0, query), 200);
 };
 
-export const createBook: AppRouteHandler<typeof routes.createBook> = async (c) => {
-  const book = toBook(await insertBook(c.var.db, c.req.valid('json')));
-  await invalidatePopularity(c);
-  c.header('Location', `/books/${book.id}`);
-  return c.json(book, 201);
-};
+export const createBook: AppRouteHandler<typeof routes.createBook> = (c) =>
+  idempotent(
+    c,
+    async (key) => {
+      const { version, ...row } = await insertBook(c.var.db, c.req.valid('json'), key);
+      await invalidatePopularity(c);
+      c.header('Location', `/books/${row.id}`);
+      c.header('ETag', etag(version));
+      return c.json(toBook(row), 201);
+    },
+    (bookId) => [findBook(c.var.db, bookId)] as const,
+    ([[found]]) => {
+      if (!found) throw notFound('Book');
+      const { version, ...row } = found;
+      return { body: toBook(row), location: `/books/${row.id}`, etag: version };
+    },
+  );
 
 export const searchBooks: AppRouteHandler<typeof routes.searchBooks> = async (c) => {
   const { page, per_page, ...criteria } = c.req.valid('query');
   const [rows, [count]] = await c.var.db.batch(searchQueries(c.var.db, criteria, pageWindow({ page, per_page })));
-  return c.json(toPage(c, rows.map(toBook), count?.value ?? 0, { page, per_page }), 200);
+  return c.json(toPage(c, rows.map(toBook), count?.value ?? 0, { page, per_page }, criteria), 200);
 };
 
 export const popularBooks: AppRouteHandler<typeof routes.popularBooks> = async (c) => {
@@ -43,16 +57,17 @@ export const popularBooks: AppRouteHandler<typeof routes.popularBooks> = async (
 };
 
 export const getBook: AppRouteHandler<typeof routes.getBook> = async (c) => {
-  const [row] = await findBook(c.var.db, c.req.valid('param').id);
-  if (!row) throw notFound('Book');
-  return c.json(toBook(row), 200);
+  const [found] = await findBook(c.var.db, c.req.valid('param').id);
+  if (!found) throw notFound('Book');
+  const { version, ...row } = found;
+  return conditionalGet(c, version) ?? c.json(toBook(row), 200);
 };
 
 /** PUT (every field) and PATCH (some) differ only in what validation demanded of the body. */
 async function changeBook(c: Context<AppEnv>, id: number, changes: BookChanges) {
-  const row = await updateBook(c.var.db, id, changes);
-  if (!row) throw notFound('Book');
+  const { version, ...row } = await updateBook(c.var.db, id, changes, ifMatch(c, books.version));
   await invalidatePopularity(c);
+  c.header('ETag', etag(version));
   return toBook(row);
 }
 
@@ -64,7 +79,7 @@ export const patchBook: AppRouteHandler<typeof routes.patchBook> = async (c) =>
 
 export const deleteBook: AppRouteHandler<typeof routes.deleteBook> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteBookRow(c.var.db, id);
+  await deleteBookRow(c.var.db, id, ifMatch(c, books.version));
   await invalidatePopularity(c);
   return c.json({ message: `Book ${id} has been deleted.` }, 200);
 };

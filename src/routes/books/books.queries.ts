@@ -1,7 +1,9 @@
-import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { books, counters } from '../../db/schema';
+import { matchesColumn, preconditionFailed } from '../../lib/conditional';
+import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
 import type { BookChanges, BookInput } from './books.schemas';
 import { titleKey } from '../../lib/title-key';
@@ -50,32 +52,60 @@ export const bookPage = (db: Database, { limit, offset }: { limit: number; offse
   return db.select(bookColumns).from(books).orderBy(asc(books.id)).limit(guardedLimit as unknown as number).offset(offset);
 };
 
-export const findBook = (db: Database, id: number) => db.select(bookColumns).from(books).where(eq(books.id, id));
+/** A book's columns and its ETag version. */
+export const versionedBookColumns = { ...bookColumns, version: books.version };
+export type VersionedBook = BookRecord & { version: number };
 
-export async function insertBook(db: Database, input: BookInput): Promise<BookRecord> {
-  const [row] = await orTitleTaken(db.insert(books).values({ ...input, title_key: titleKey(input.title) }).returning(bookColumns));
+/** One book by id, or by the id a subquery yields (an idempotent replay). */
+export const findBook = (db: Database, id: number | SQLWrapper) =>
+  db.select(versionedBookColumns).from(books).where(typeof id === 'number' ? eq(books.id, id) : inArray(books.id, id));
+
+export const insertBookStatement = (db: Database, input: BookInput) =>
+  db.insert(books).values({ ...input, title_key: titleKey(input.title) }).returning(versionedBookColumns);
+
+/** Creates a book, recording the Idempotency-Key (if any) in the same batch. */
+export async function insertBook(db: Database, input: BookInput, idempotency?: Idempotency): Promise<VersionedBook> {
+  const [[row]] = await orTitleTaken(
+    idempotentBatch(db, idempotency, [insertBookStatement(db, input)], { after: 0, status: 201, resourceId: 'inserted' }),
+  );
   return row!;
 }
 
-/** Applies `changes` (all fields for PUT, some for PATCH); undefined when there is no such book. */
-export async function updateBook(db: Database, id: number, changes: BookChanges): Promise<BookRecord | undefined> {
+/**
+ * Applies `changes` (all fields for PUT, some for PATCH) and raises the version, only while the book
+ * is at a version If-Match names (`matches`): 404 no such book, 412 another version.
+ */
+export async function updateBook(db: Database, id: number, changes: BookChanges, matches?: SQL): Promise<VersionedBook> {
   const keyed = changes.title === undefined ? changes : { ...changes, title_key: titleKey(changes.title) };
-  const [row] = await orTitleTaken(db.update(books).set(keyed).where(eq(books.id, id)).returning(bookColumns));
-  return row;
+  const [[row], [probe]] = await orTitleTaken(
+    db.batch([
+      db
+        .update(books)
+        .set({ ...keyed, version: sql`${books.version} + 1` })
+        .where(and(eq(books.id, id), matches))
+        .returning(versionedBookColumns),
+      db.select({ version: books.version }).from(books).where(eq(books.id, id)),
+    ]),
+  );
+  if (row) return row;
+  if (!probe) throw notFound('Book');
+  throw preconditionFailed();
 }
 
 /**
- * Deletes a book unless it is on an active loan, in one atomic batch: the probe and the
- * conditional DELETE see the same state, so a concurrent checkout cannot slip in between.
- * Returned loans simply lose the book (loan_books rows cascade).
+ * Deletes a book unless it is on an active loan (or If-Match names another version), in one atomic
+ * batch: the probe and the conditional DELETE see the same state, so a concurrent checkout cannot
+ * slip in between. Returned loans simply lose the book (loan_books rows cascade). 404, 412, then 409.
  */
-export async function deleteBook(db: Database, id: number): Promise<void> {
+export async function deleteBook(db: Database, id: number, matches?: SQL): Promise<void> {
   const [probe, deleted] = await db.batch([
-    db.select({ on_loan: books.on_loan }).from(books).where(eq(books.id, id)),
-    db.delete(books).where(and(eq(books.id, id), eq(books.on_loan, false))).returning({ id: books.id }),
+    db.select({ on_loan: books.on_loan, matches: matchesColumn(matches) }).from(books).where(eq(books.id, id)),
+    db.delete(books).where(and(eq(books.id, id), eq(books.on_loan, false), matches)).returning({ id: books.id }),
   ]);
   if (deleted.length) return;
-  if (probe[0]?.on_loan) throw new ApiError(409, 'BOOK_ON_ACTIVE_LOAN', 'The book is on an active loan; delete it once it is returned.');
+  if (!probe[0]) throw notFound('Book');
+  if (!probe[0].matches) throw preconditionFailed();
+  if (probe[0].on_loan) throw new ApiError(409, 'BOOK_ON_ACTIVE_LOAN', 'The book is on an active loan; delete it once it is returned.');
   throw notFound('Book');
 }
 

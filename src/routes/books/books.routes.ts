@@ -1,6 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody, pagedJson } from '../../lib/openapi';
+import { etagResponseHeader, ifMatchHeader, ifNoneMatchHeader, notModifiedResponse } from '../../lib/conditional';
+import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
 import { pageQuery } from '../../lib/paging';
 import { requireUser } from '../../middleware/auth';
 import { bookBody, bookPageSchema, bookPatchBody, bookSchema, popularityQuery, popularitySchema, searchQuery } from './books.schemas';
@@ -25,10 +27,13 @@ export const createBook = createRoute({
   summary: 'Add a book (admin)',
   security: bearer,
   middleware: [admin] as const,
-  request: { body: jsonBody(bookBody) },
+  request: { body: jsonBody(bookBody), headers: idempotencyKeyHeader },
   responses: {
-    201: { ...json(bookSchema, 'The new book; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 409], 'TITLE_TAKEN'),
+    201: {
+      ...json(bookSchema, 'The new book; `Location` names it'),
+      headers: { Location: { schema: { type: 'string' } }, ...etagResponseHeader, ...replayedResponseHeader },
+    },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 409, 422], 'TITLE_TAKEN'),
   },
 });
 
@@ -70,8 +75,12 @@ export const getBook = createRoute({
   path: '/books/{id}',
   tags,
   summary: 'Read a book',
-  request: { params: idParams },
-  responses: { 200: json(bookSchema, 'The book'), ...problems([400, 404]) },
+  request: { params: idParams, headers: ifNoneMatchHeader },
+  responses: {
+    200: { ...json(bookSchema, 'The book'), headers: etagResponseHeader },
+    ...notModifiedResponse,
+    ...problems([400, 404]),
+  },
 });
 
 export const replaceBook = createRoute({
@@ -82,8 +91,11 @@ export const replaceBook = createRoute({
   description: 'Every field is required; use PATCH to change some.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(bookBody) },
-  responses: { 200: json(bookSchema, 'The updated book'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'TITLE_TAKEN') },
+  request: { params: idParams, body: jsonBody(bookBody), headers: ifMatchHeader },
+  responses: {
+    200: { ...json(bookSchema, 'The updated book'), headers: etagResponseHeader },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'TITLE_TAKEN'),
+  },
 });
 
 export const patchBook = createRoute({
@@ -94,8 +106,11 @@ export const patchBook = createRoute({
   description: 'At least one field; the others keep their values.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(bookPatchBody) },
-  responses: { 200: json(bookSchema, 'The updated book'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'TITLE_TAKEN') },
+  request: { params: idParams, body: jsonBody(bookPatchBody), headers: ifMatchHeader },
+  responses: {
+    200: { ...json(bookSchema, 'The updated book'), headers: etagResponseHeader },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'TITLE_TAKEN'),
+  },
 });
 
 export const deleteBook = createRoute({
@@ -106,6 +121,9 @@ export const deleteBook = createRoute({
   description: 'Refused (409 BOOK_ON_ACTIVE_LOAN) while the book is on an active loan. Returned loans lose the book.',
   security: bearer,
   middleware: [admin] as const,
-  request: { body: noBody, params: idParams },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409], 'BOOK_ON_ACTIVE_LOAN') },
+  request: { body: noBody, params: idParams, headers: ifMatchHeader },
+  responses: {
+    200: json(messageSchema, 'Deleted'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'BOOK_ON_ACTIVE_LOAN'),
+  },
 });

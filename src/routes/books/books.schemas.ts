@@ -9,7 +9,7 @@ const { createInsertSchema, createSelectSchema } = createSchemaFactory({ zodInst
 
 /** A book as the API shows it: the table's columns minus derived counters, plus `available`. */
 export const bookSchema = createSelectSchema(books)
-  .omit({ readers: true, on_loan: true, title_key: true })
+  .omit({ readers: true, on_loan: true, title_key: true, version: true })
   .extend({ available: z.boolean().openapi({ description: 'False while the book is on an active loan.' }) })
   .openapi('Book', {
     example: {
@@ -31,7 +31,7 @@ export const bookBody = createInsertSchema(books, {
   age_category: () => boundedText(50).openapi({ example: 'Adult' }),
   publish_date: () => calendarDate.openapi({ example: '1974-05-01' }),
 })
-  .omit({ id: true, readers: true, on_loan: true, title_key: true })
+  .omit({ id: true, readers: true, on_loan: true, title_key: true, version: true })
   .strict()
   .openapi('BookInput');
 

@@ -1,9 +1,16 @@
+import type { SQLWrapper } from 'drizzle-orm';
+import type { Context } from 'hono';
+import type { LoanRow } from '../../db/schema';
+import type { AppEnv } from '../../env';
+import { authorizeCaller, callerProbe, type CallerRow } from '../../lib/caller';
 import { today } from '../../lib/fields';
+import { idempotent } from '../../lib/idempotency';
+import type { TokenClaims } from '../../lib/token';
 import { pageWindow, toPage } from '../../lib/paging';
 import { forbidden } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
-import { batchAsCaller } from '../../middleware/auth';
-import { toBook } from '../books/books.queries';
+import { batchAsCaller, callerToken } from '../../middleware/auth';
+import { type BookRecord, toBook } from '../books/books.queries';
 import { invalidatePopularity } from '../books/popularity.cache';
 import { addDays, LOAN_PERIOD_DAYS, loanStatus } from './loan-dates';
 import * as queries from './loans.queries';
@@ -21,16 +28,35 @@ const bookChange = (message: string, result: queries.LoanWithBooks, day: string)
   return { message, loan, books: loan.books };
 };
 
-export const createLoan: AppRouteHandler<typeof routes.createLoan> = async (c) => {
-  const { book_ids: bookIds = [], user_id } = c.req.valid('json');
-  const caller = c.var.user;
-  const userId = user_id ?? caller.id;
-  if (userId !== caller.id && caller.role !== 'admin') throw forbidden('Only an admin can open a loan for another user.');
-  const day = today();
-  const result = await queries.checkout(c.var.db, { userId, bookIds, loanDate: day, deadline: addDays(day, LOAN_PERIOD_DAYS) });
-  await invalidatePopularity(c);
-  c.header('Location', `/loans/${result.loan.id}`);
-  return c.json(toLoan(result, day), 201);
+/**
+ * How a repeated Idempotency-Key is answered: the loan as it is now (one more round trip reading the
+ * record, the caller and the loan together), 404 once it has been deleted.
+ */
+const replayLoan = (c: Context<AppEnv>, caller: TokenClaims, withLocation: boolean) =>
+  [
+    (loanId: SQLWrapper) => [callerProbe(c.var.db, caller), queries.selectLoanFor(c.var.db, caller, loanId), queries.selectBooksOf(c.var.db, loanId)] as const,
+    ([callerRow, loanRows, loanBooks]: [CallerRow[], LoanRow[], (BookRecord & { loan_id: number })[]]) => {
+      authorizeCaller(callerRow, caller);
+      const loan = toLoan(queries.foundLoan([loanRows, loanBooks]), today());
+      return { body: loan, location: withLocation ? `/loans/${loan.id}` : undefined };
+    },
+  ] as const;
+
+export const createLoan: AppRouteHandler<typeof routes.createLoan> = (c) => {
+  const caller = callerToken(c);
+  return idempotent(
+    c,
+    async (key) => {
+      const { book_ids: bookIds = [], user_id } = c.req.valid('json');
+      const day = today();
+      const userId = user_id ?? caller.id;
+      const result = await queries.checkout(c.var.db, caller, { userId, bookIds, loanDate: day, deadline: addDays(day, LOAN_PERIOD_DAYS) }, key);
+      await invalidatePopularity(c);
+      c.header('Location', `/loans/${result.loan.id}`);
+      return c.json(toLoan(result, day), 201);
+    },
+    ...replayLoan(c, caller, true),
+  );
 };
 
 export const listLoans: AppRouteHandler<typeof routes.listLoans> = async (c) => {
@@ -50,6 +76,7 @@ export const listLoans: AppRouteHandler<typeof routes.listLoans> = async (c) => 
       loans.map((loan) => toLoan(loan, day)),
       total,
       paging,
+      { status, user_id },
     ),
     200,
   );
@@ -63,31 +90,45 @@ export const getLoan: AppRouteHandler<typeof routes.getLoan> = async (c) => {
 
 export const addBook: AppRouteHandler<typeof routes.addBook> = async (c) => {
   const { loan_id, book_id } = c.req.valid('param');
-  const result = await queries.addBook(c.var.db, c.var.user, loan_id, book_id);
+  const result = await queries.addBook(c.var.db, callerToken(c), loan_id, book_id);
   await invalidatePopularity(c);
   return c.json(bookChange(`Book ${book_id} was added to loan ${loan_id}.`, result, today()), 200);
 };
 
 export const removeBook: AppRouteHandler<typeof routes.removeBook> = async (c) => {
   const { loan_id, book_id } = c.req.valid('param');
-  const result = await queries.removeBook(c.var.db, c.var.user, loan_id, book_id);
+  const result = await queries.removeBook(c.var.db, callerToken(c), loan_id, book_id);
   await invalidatePopularity(c);
   return c.json(bookChange(`Book ${book_id} was removed from loan ${loan_id}.`, result, today()), 200);
 };
 
-export const returnLoan: AppRouteHandler<typeof routes.returnLoan> = async (c) => {
-  const day = today();
-  const result = await queries.returnLoan(c.var.db, c.var.user, c.req.valid('param').id, day);
-  await invalidatePopularity(c);
-  return c.json(toLoan(result, day), 200);
+export const returnLoan: AppRouteHandler<typeof routes.returnLoan> = (c) => {
+  const caller = callerToken(c);
+  return idempotent(
+    c,
+    async (key) => {
+      const day = today();
+      const result = await queries.returnLoan(c.var.db, caller, c.req.valid('param').id, day, key);
+      await invalidatePopularity(c);
+      return c.json(toLoan(result, day), 200);
+    },
+    ...replayLoan(c, caller, false),
+  );
 };
 
-export const renewLoan: AppRouteHandler<typeof routes.renewLoan> = async (c) => {
-  const day = today();
-  const result = await queries.renewLoan(c.var.db, c.var.user, c.req.valid('param').id, day);
-  // Renewing changes no reader count; invalidated anyway so that every loan write does.
-  await invalidatePopularity(c);
-  return c.json(toLoan(result, day), 200);
+export const renewLoan: AppRouteHandler<typeof routes.renewLoan> = (c) => {
+  const caller = callerToken(c);
+  return idempotent(
+    c,
+    async (key) => {
+      const day = today();
+      const result = await queries.renewLoan(c.var.db, caller, c.req.valid('param').id, day, key);
+      // Renewing changes no reader count; invalidated anyway so that every loan write does.
+      await invalidatePopularity(c);
+      return c.json(toLoan(result, day), 200);
+    },
+    ...replayLoan(c, caller, false),
+  );
 };
 
 export const deleteLoan: AppRouteHandler<typeof routes.deleteLoan> = async (c) => {

@@ -1,8 +1,11 @@
-import { and, asc, count, eq, exists, gte, inArray, isNotNull, isNull, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, count, eq, exists, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { books, counters, loanBooks, loans, users, type LoanRow, type Role } from '../../db/schema';
-import { ApiError, notFound } from '../../lib/problem';
+import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
+import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
+import { ApiError, forbidden, notFound } from '../../lib/problem';
+import type { TokenClaims } from '../../lib/token';
 import { bookColumns, type BookRecord } from '../books/books.queries';
 import { LOAN_PERIOD_DAYS, MAX_RENEWALS, type LoanStatus } from './loan-dates';
 
@@ -47,10 +50,25 @@ const visibleLoan = (viewer: Viewer, id: number): SQL =>
 
 const selectLoan = (db: Database, viewer: Viewer, id: number) => db.select(loanColumns).from(loans).where(visibleLoan(viewer, id));
 
+/**
+ * Writes authorise inside their own SQL (one round trip): the loan is visible to the token's caller
+ * when the account is current (callerIs) and owns it or is, as stored now, an admin. `id` may be a
+ * subquery (an idempotent replay names the loan through its record).
+ */
+const visibleLoanTo = (caller: TokenClaims, id: number | SQLWrapper): SQL =>
+  and(
+    typeof id === 'number' ? eq(loans.id, id) : inArray(loans.id, id),
+    callerIs(caller),
+    or(eq(loans.user_id, caller.id), callerIs(caller, 'admin')),
+  )!;
+
+export const selectLoanFor = (db: Database, caller: TokenClaims, id: number | SQLWrapper) =>
+  db.select(loanColumns).from(loans).where(visibleLoanTo(caller, id));
+
 const selectBook = (db: Database, id: number) => db.select({ id: books.id }).from(books).where(eq(books.id, id));
 
 /** The books of one loan, or of every loan a subquery names, by loan then book id. */
-const selectBooksOf = (db: Database, loanIds: number | SQLWrapper) =>
+export const selectBooksOf = (db: Database, loanIds: number | SQLWrapper) =>
   db
     .select({ loan_id: loanBooks.loan_id, ...bookColumns })
     .from(loanBooks)
@@ -77,51 +95,70 @@ export interface Checkout {
   deadline: string;
 }
 
-/** Opens a loan holding `bookIds`, or writes nothing: 404 unknown user or book, 409 a book on loan. */
-export async function checkout(db: Database, { userId, bookIds, loanDate, deadline }: Checkout): Promise<LoanWithBooks> {
+/**
+ * Opens a loan holding `bookIds`, or writes nothing, in ONE round trip with the caller checked in
+ * the INSERT: 401 stale token, 403 a member naming another borrower, 404 unknown user or book,
+ * 409 a book on loan (the contract's order).
+ */
+export async function checkout(
+  db: Database,
+  caller: TokenClaims,
+  { userId, bookIds, loanDate, deadline }: Checkout,
+  idempotency?: Idempotency,
+): Promise<LoanWithBooks> {
   const ids = JSON.stringify(bookIds);
   const requested = sql`(SELECT value FROM json_each(${ids}))`;
   // Ids are distinct (validation), so "as many available books as ids" means every one exists and is free.
   const allAvailable = sql`(SELECT count(*) FROM ${books} WHERE ${books.id} IN ${requested} AND ${books.on_loan} = 0) = json_array_length(${ids})`;
+  const mayLoanFor = userId === caller.id ? callerIs(caller) : callerIs(caller, 'admin');
 
-  const [created, , requestedBooks] = await guardedByActiveIndex(
-    db.batch([
-      db
-        .insert(loans)
-        .select((qb) =>
+  const [[callerRow], created, , requestedBooks] = await guardedByActiveIndex(
+    idempotentBatch(
+      db,
+      idempotency,
+      [
+        callerProbe(db, caller),
+        db
+          .insert(loans)
+          .select((qb) =>
+            qb
+              .select({
+                id: sql`NULL`.as('id'),
+                user_id: users.id,
+                loan_date: sql`${loanDate}`.as('loan_date'),
+                deadline: sql`${deadline}`.as('deadline'),
+                return_date: sql`NULL`.as('return_date'),
+                renewals: sql`0`.as('renewals'),
+              })
+              .from(users)
+              .where(and(eq(users.id, userId), mayLoanFor, allAvailable)),
+          )
+          .returning(loanColumns),
+        // changes() = 1 exactly when the loan insert just before took place (an Idempotency-Key's
+        // settle statement, placed between them, keeps that answer). The new loan is the newest row,
+        // since AUTOINCREMENT ids only grow and the batch runs alone. (Not last_insert_rowid(): it
+        // moves on to each loan_books row whenever SQLite streams the SELECT.)
+        db.insert(loanBooks).select((qb) =>
           qb
             .select({
-              id: sql`NULL`.as('id'),
-              user_id: users.id,
-              loan_date: sql`${loanDate}`.as('loan_date'),
-              deadline: sql`${deadline}`.as('deadline'),
-              return_date: sql`NULL`.as('return_date'),
-              renewals: sql`0`.as('renewals'),
+              loan_id: sql`(SELECT max(${loans.id}) FROM ${loans})`.as('loan_id'),
+              book_id: sql`value`.as('book_id'),
+              active: sql`1`.as('active'),
             })
-            .from(users)
-            .where(and(eq(users.id, userId), allAvailable)),
-        )
-        .returning(loanColumns),
-      // changes() counts what the loan insert just before did (1 row or none); the new loan is the
-      // newest row, since AUTOINCREMENT ids only grow and the batch runs alone. (Not
-      // last_insert_rowid(): it moves on to each loan_books row whenever SQLite streams the SELECT.)
-      db.insert(loanBooks).select((qb) =>
-        qb
-          .select({
-            loan_id: sql`(SELECT max(${loans.id}) FROM ${loans})`.as('loan_id'),
-            book_id: sql`value`.as('book_id'),
-            active: sql`1`.as('active'),
-          })
-          .from(sql`json_each(${ids})`)
-          .where(sql`changes() = 1`),
-      ),
-      // After the inserts: the loan's books (now unavailable) on success, the reason on failure.
-      db.select(bookColumns).from(books).where(inArray(books.id, requested)).orderBy(asc(books.id)),
-    ]),
+            .from(sql`json_each(${ids})`)
+            .where(sql`changes() = 1`),
+        ),
+        // After the inserts: the loan's books (now unavailable) on success, the reason on failure.
+        db.select(bookColumns).from(books).where(inArray(books.id, requested)).orderBy(asc(books.id)),
+      ],
+      { after: 1, status: 201, resourceId: 'inserted' },
+    ),
   );
 
   const [loan] = created;
   if (loan) return { loan, books: requestedBooks };
+  const stored = authorizeCaller(callerRow, caller);
+  if (userId !== caller.id && stored.role !== 'admin') throw forbidden('Only an admin can open a loan for another user.');
   const found = new Set(requestedBooks.map((book) => book.id));
   const missing = bookIds.find((id) => !found.has(id));
   if (missing !== undefined) throw bookNotFound(missing);
@@ -132,9 +169,10 @@ export async function checkout(db: Database, { userId, bookIds, loanDate, deadli
 }
 
 /** Adds a book to an open loan: 404 loan or book, 409 returned, already on it, or on another loan. */
-export async function addBook(db: Database, viewer: Viewer, loanId: number, bookId: number): Promise<LoanWithBooks> {
-  const [added, loanRows, [book], loanBooksNow] = await guardedByActiveIndex(
+export async function addBook(db: Database, caller: TokenClaims, loanId: number, bookId: number): Promise<LoanWithBooks> {
+  const [[callerRow], added, loanRows, [book], loanBooksNow] = await guardedByActiveIndex(
     db.batch([
+      callerProbe(db, caller),
       db
         .insert(loanBooks)
         .select((qb) =>
@@ -142,16 +180,17 @@ export async function addBook(db: Database, viewer: Viewer, loanId: number, book
             .select({ loan_id: loans.id, book_id: books.id, active: sql`1`.as('active') })
             .from(loans)
             .innerJoin(books, eq(books.id, bookId))
-            .where(and(visibleLoan(viewer, loanId), isNull(loans.return_date), eq(books.on_loan, false))),
+            .where(and(visibleLoanTo(caller, loanId), isNull(loans.return_date), eq(books.on_loan, false))),
         )
         .returning({ book_id: loanBooks.book_id }),
-      selectLoan(db, viewer, loanId),
+      selectLoanFor(db, caller, loanId),
       selectBook(db, bookId),
       selectBooksOf(db, loanId),
     ]),
     bookId,
   );
 
+  if (!added.length) authorizeCaller(callerRow, caller);
   const result = foundLoan([loanRows, loanBooksNow]);
   if (added.length) return result;
   if (!book) throw bookNotFound(bookId);
@@ -163,21 +202,23 @@ export async function addBook(db: Database, viewer: Viewer, loanId: number, book
 }
 
 /** Takes a book off an open loan (its readers count drops with the row): 404, 409 returned or not on it. */
-export async function removeBook(db: Database, viewer: Viewer, loanId: number, bookId: number): Promise<LoanWithBooks> {
+export async function removeBook(db: Database, caller: TokenClaims, loanId: number, bookId: number): Promise<LoanWithBooks> {
   const openVisibleLoan = db
     .select({ id: loans.id })
     .from(loans)
-    .where(and(visibleLoan(viewer, loanId), isNull(loans.return_date)));
-  const [removed, loanRows, [book], loanBooksNow] = await db.batch([
+    .where(and(visibleLoanTo(caller, loanId), isNull(loans.return_date)));
+  const [[callerRow], removed, loanRows, [book], loanBooksNow] = await db.batch([
+    callerProbe(db, caller),
     db
       .delete(loanBooks)
       .where(and(eq(loanBooks.loan_id, loanId), eq(loanBooks.book_id, bookId), exists(openVisibleLoan)))
       .returning({ book_id: loanBooks.book_id }),
-    selectLoan(db, viewer, loanId),
+    selectLoanFor(db, caller, loanId),
     selectBook(db, bookId),
     selectBooksOf(db, loanId),
   ]);
 
+  if (!removed.length) authorizeCaller(callerRow, caller);
   const result = foundLoan([loanRows, loanBooksNow]);
   if (removed.length) return result;
   if (!book) throw bookNotFound(bookId);
@@ -186,16 +227,26 @@ export async function removeBook(db: Database, viewer: Viewer, loanId: number, b
 }
 
 /** Sets the return date and frees the loan's books in the same batch: 404, 409 already returned. */
-export async function returnLoan(db: Database, viewer: Viewer, id: number, today: string): Promise<LoanWithBooks> {
+export async function returnLoan(
+  db: Database,
+  caller: TokenClaims,
+  id: number,
+  today: string,
+  idempotency?: Idempotency,
+): Promise<LoanWithBooks> {
   const returnedLoan = db
     .select({ id: loans.id })
     .from(loans)
     .where(and(eq(loans.id, id), isNotNull(loans.return_date)));
-  const [returned, , loanRows, loanBooksNow] = await db.batch([
+  const [[callerRow], returned, , loanRows, loanBooksNow] = await idempotentBatch(
+    db,
+    idempotency,
+    [
+    callerProbe(db, caller),
     db
       .update(loans)
       .set({ return_date: today })
-      .where(and(visibleLoan(viewer, id), isNull(loans.return_date)))
+      .where(and(visibleLoanTo(caller, id), isNull(loans.return_date)))
       .returning({ id: loans.id }),
     // A returned loan holds no active book, so this changes rows only if the update above just
     // returned the loan; the triggers then mark the books available.
@@ -203,10 +254,13 @@ export async function returnLoan(db: Database, viewer: Viewer, id: number, today
       .update(loanBooks)
       .set({ active: false })
       .where(and(eq(loanBooks.loan_id, id), eq(loanBooks.active, true), exists(returnedLoan))),
-    selectLoan(db, viewer, id),
+    selectLoanFor(db, caller, id),
     selectBooksOf(db, id),
-  ]);
+    ],
+    { after: 1, status: 200, resourceId: id },
+  );
 
+  if (!returned.length) authorizeCaller(callerRow, caller);
   const result = foundLoan([loanRows, loanBooksNow]);
   if (!returned.length) throw loanReturned();
   return result;
@@ -216,8 +270,18 @@ export async function returnLoan(db: Database, viewer: Viewer, id: number, today
  * Moves the deadline on by a loan period. The conditions sit in the UPDATE itself, so racing
  * renewals are serialised by D1 and cannot pass MAX_RENEWALS: 404, 409 returned, overdue, limit.
  */
-export async function renewLoan(db: Database, viewer: Viewer, id: number, today: string): Promise<LoanWithBooks> {
-  const [renewed, loanRows, loanBooksNow] = await db.batch([
+export async function renewLoan(
+  db: Database,
+  caller: TokenClaims,
+  id: number,
+  today: string,
+  idempotency?: Idempotency,
+): Promise<LoanWithBooks> {
+  const [[callerRow], renewed, loanRows, loanBooksNow] = await idempotentBatch(
+    db,
+    idempotency,
+    [
+    callerProbe(db, caller),
     db
       .update(loans)
       .set({
@@ -226,13 +290,16 @@ export async function renewLoan(db: Database, viewer: Viewer, id: number, today:
         renewals: sql`${loans.renewals} + 1`,
       })
       .where(
-        and(visibleLoan(viewer, id), isNull(loans.return_date), gte(loans.deadline, today), lt(loans.renewals, MAX_RENEWALS)),
+        and(visibleLoanTo(caller, id), isNull(loans.return_date), gte(loans.deadline, today), lt(loans.renewals, MAX_RENEWALS)),
       )
       .returning({ id: loans.id }),
-    selectLoan(db, viewer, id),
+    selectLoanFor(db, caller, id),
     selectBooksOf(db, id),
-  ]);
+    ],
+    { after: 1, status: 200, resourceId: id },
+  );
 
+  if (!renewed.length) authorizeCaller(callerRow, caller);
   const result = foundLoan([loanRows, loanBooksNow]);
   const { loan } = result;
   if (renewed.length) return result;

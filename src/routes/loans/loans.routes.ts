@@ -1,14 +1,16 @@
 import { createRoute } from '@hono/zod-openapi';
 import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, problems, noBody, pagedJson } from '../../lib/openapi';
+import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
 import { requireToken, requireUser } from '../../middleware/auth';
 import { checkoutBody, listLoansQuery, loanBookParams, loanBooksChangeSchema, loanPageSchema, loanSchema } from './loans.schemas';
 
 const tags = ['Loans'];
-const member = requireUser();
 const admin = requireUser('admin');
 /** Reads authorise the caller inside their own batch (one D1 round trip): see batchAsCaller. */
 const memberRead = requireToken();
+/** Patron and desk writes authorise inside the write's own SQL (one D1 round trip): see lib/caller.ts. */
+const member = requireToken();
 
 const PRIVACY = 'Members reach only their own loans; another member’s loan answers 404, as if it did not exist.';
 
@@ -25,10 +27,13 @@ export const createLoan = createRoute({
     'When requests race for a book, exactly one wins.',
   security: bearer,
   middleware: [member] as const,
-  request: { body: { required: false, content: { 'application/json': { schema: checkoutBody } } } },
+  request: { body: { required: false, content: { 'application/json': { schema: checkoutBody } } }, headers: idempotencyKeyHeader },
   responses: {
-    201: { ...json(loanSchema, 'The new loan; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'BOOK_UNAVAILABLE'),
+    201: {
+      ...json(loanSchema, 'The new loan; `Location` names it'),
+      headers: { Location: { schema: { type: 'string' } }, ...replayedResponseHeader },
+    },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422], 'BOOK_UNAVAILABLE'),
   },
 });
 
@@ -96,8 +101,11 @@ export const returnLoan = createRoute({
   description: `Sets \`return_date\` to today (UTC) and makes the loan’s books available again. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
-  request: { body: noBody, params: idParams },
-  responses: { 200: json(loanSchema, 'The returned loan'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED') },
+  request: { body: noBody, params: idParams, headers: idempotencyKeyHeader },
+  responses: {
+    200: { ...json(loanSchema, 'The returned loan'), headers: replayedResponseHeader },
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED'),
+  },
 });
 
 export const renewLoan = createRoute({
@@ -108,10 +116,10 @@ export const renewLoan = createRoute({
   description: `Moves the deadline on by 14 days, at most twice per loan, and not once the loan is overdue. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
-  request: { body: noBody, params: idParams },
+  request: { body: noBody, params: idParams, headers: idempotencyKeyHeader },
   responses: {
-    200: json(loanSchema, 'The renewed loan'),
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED, LOAN_OVERDUE or RENEWAL_LIMIT_REACHED'),
+    200: { ...json(loanSchema, 'The renewed loan'), headers: replayedResponseHeader },
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED, LOAN_OVERDUE or RENEWAL_LIMIT_REACHED'),
   },
 });
 

@@ -1,53 +1,98 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { users } from '../../db/schema';
 import { isUniqueViolation } from '../../db/errors';
 import { pageWindow, toPage } from '../../lib/paging';
 import { hashPassword, needsRehash, verifyPassword } from '../../lib/password';
 import { ApiError, forbidden, notFound } from '../../lib/problem';
-import { issueToken, requireSecret, TOKEN_TTL_SECONDS } from '../../lib/token';
+import { issueToken, requireSecret, TOKEN_TTL_SECONDS, type TokenClaims } from '../../lib/token';
 import type { AppRouteHandler } from '../../lib/types';
-import { batchAsCaller, loadCaller } from '../../middleware/auth';
-import type { Database } from '../../db/client';
-import { deleteUser as deleteUserRow, emailTaken, findLoginUser, publicUserColumns, type PublicUser, userCount } from './users.queries';
+import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
+import { conditionalGet, etag, ifMatch, matchesIfMatch, preconditionFailed } from '../../lib/conditional';
+import { idempotent, idempotentBatch } from '../../lib/idempotency';
+import { batchAsCaller, callerToken, optionalToken } from '../../middleware/auth';
+import { deleteUser as deleteUserRow, emailTaken, findLoginUser, findUser, publicUserColumns, type PublicUser, userCount } from './users.queries';
 import type * as routes from './users.routes';
 
 type Changes = Partial<Omit<PublicUser, 'id'>> & { password?: string };
+type VersionedUser = PublicUser & { version: number };
 
-/** Applies a partial update; a password is stored hashed. Maps a taken email to 409. */
-async function applyChanges(db: Database, id: number, { password, ...changes }: Changes): Promise<PublicUser | undefined> {
-  // A new password also retires every token issued before it (checked on each request).
-  const values =
-    password === undefined
-      ? changes
-      : { ...changes, password_hash: await hashPassword(password), token_version: sql`${users.token_version} + 1` };
-  if (Object.keys(values).length === 0) {
-    const [row] = await db.select(publicUserColumns).from(users).where(eq(users.id, id));
-    return row;
-  }
+/** The SET of an update: a new password is stored hashed and retires every earlier token; the version rises. */
+async function changeSet({ password, ...changes }: Changes) {
+  const values = { ...changes, version: sql`${users.version} + 1` };
+  return password === undefined
+    ? values
+    : { ...values, password_hash: await hashPassword(password), token_version: sql`${users.token_version} + 1` };
+}
+
+const withoutVersion = ({ version, ...user }: VersionedUser): [PublicUser, number] => [user, version];
+
+async function orEmailTaken<T>(write: Promise<T>): Promise<T> {
   try {
-    const [row] = await db.update(users).set(values).where(eq(users.id, id)).returning(publicUserColumns);
-    return row;
+    return await write;
   } catch (err) {
     if (isUniqueViolation(err, 'users.email')) throw emailTaken();
     throw err;
   }
 }
 
-export const register: AppRouteHandler<typeof routes.register> = async (c) => {
-  const { password, role = 'member', ...fields } = c.req.valid('json');
-  if (role !== 'member') {
-    const caller = await loadCaller(c);
-    if (caller?.role !== 'admin') throw forbidden('Only an admin can create a user with another role than member.');
-  }
-  const [row] = await c.var.db
-    .insert(users)
-    .values({ ...fields, role, password_hash: await hashPassword(password) })
-    .onConflictDoNothing({ target: users.email })
-    .returning(publicUserColumns);
-  if (!row) throw emailTaken();
-  c.header('Location', `/users/${row.id}`);
-  return c.json(row, 201);
-};
+export const register: AppRouteHandler<typeof routes.register> = (c) =>
+  idempotent(
+    c,
+    async (key) => {
+      const { password, role = 'member', ...fields } = c.req.valid('json');
+      const db = c.var.db;
+      const values = { ...fields, role, password_hash: await hashPassword(password) };
+      // Another role than member needs an admin, checked inside the INSERT (one round trip).
+      let token: TokenClaims | null = null;
+      if (role !== 'member') {
+        token = optionalToken(c);
+        if (!token) throw forbidden('Only an admin can create a user with another role than member.');
+      }
+      const insert = token
+        ? db
+            .insert(users)
+            .select((qb) =>
+              qb
+                .select({
+                  id: sql`NULL`.as('id'),
+                  first_name: sql`${values.first_name}`.as('first_name'),
+                  last_name: sql`${values.last_name}`.as('last_name'),
+                  email: sql`${values.email}`.as('email'),
+                  password_hash: sql`${values.password_hash}`.as('password_hash'),
+                  DOB: sql`${values.DOB ?? null}`.as('dob'),
+                  address: sql`${values.address ?? null}`.as('address'),
+                  role: sql`${role}`.as('role'),
+                  token_version: sql`0`.as('token_version'),
+                  version: sql`1`.as('version'),
+                })
+                .from(sql`(SELECT 1)`)
+                .where(callerIs(token, 'admin')),
+            )
+            .onConflictDoNothing({ target: users.email })
+            .returning({ ...publicUserColumns, version: users.version })
+        : db.insert(users).values(values).onConflictDoNothing({ target: users.email }).returning({ ...publicUserColumns, version: users.version });
+      // The probe explains a refused admin-only insert (401 or 403); without a token it matches no row.
+      const [probe, [created]] = await idempotentBatch(db, key, [callerProbe(db, token ?? { id: 0 }), insert], {
+        after: 1,
+        status: 201,
+        resourceId: 'inserted',
+      });
+      if (!created) {
+        if (token) authorizeCaller(probe, token, 'admin');
+        throw emailTaken();
+      }
+      const [row, version] = withoutVersion(created);
+      c.header('Location', `/users/${row.id}`);
+      c.header('ETag', etag(version));
+      return c.json(row, 201);
+    },
+    (userId) => [findUser(c.var.db, userId)] as const,
+    ([[found]]) => {
+      if (!found) throw notFound('User');
+      const [row, version] = withoutVersion(found);
+      return { body: row, location: `/users/${row.id}`, etag: version };
+    },
+  );
 
 export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   const secret = requireSecret(c.env.JWT_SECRET);
@@ -66,11 +111,41 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   return c.json({ message: `Welcome, ${account.first_name}.`, token, token_type: 'Bearer' as const, expires_in: TOKEN_TTL_SECONDS }, 200);
 };
 
-export const getProfile: AppRouteHandler<typeof routes.getProfile> = (c) => c.json(c.var.user, 200);
+export const getProfile: AppRouteHandler<typeof routes.getProfile> = async (c) => {
+  const token = callerToken(c);
+  const [probe] = await callerProbe(c.var.db, token);
+  const caller = authorizeCaller(probe, token);
+  return conditionalGet(c, probe!.version) ?? c.json(caller, 200);
+};
 
+/** One round trip: the account and token checks and If-Match sit in the UPDATE's own WHERE. */
 export const updateProfile: AppRouteHandler<typeof routes.updateProfile> = async (c) => {
-  const row = await applyChanges(c.var.db, c.var.user.id, c.req.valid('json'));
-  if (!row) throw notFound('User');
+  const token = callerToken(c);
+  const changes = c.req.valid('json');
+  const db = c.var.db;
+  if (Object.keys(changes).length === 0) {
+    const [probe] = await callerProbe(db, token);
+    const caller = authorizeCaller(probe, token);
+    if (!matchesIfMatch(c, probe!.version)) throw preconditionFailed();
+    c.header('ETag', etag(probe!.version));
+    return c.json(caller, 200);
+  }
+  const [[probe], [updated]] = await orEmailTaken(
+    db.batch([
+      callerProbe(db, token),
+      db
+        .update(users)
+        .set(await changeSet(changes))
+        .where(and(eq(users.id, token.id), eq(users.token_version, token.version), ifMatch(c, users.version)))
+        .returning({ ...publicUserColumns, version: users.version }),
+    ]),
+  );
+  if (!updated) {
+    authorizeCaller(probe, token);
+    throw preconditionFailed();
+  }
+  const [row, version] = withoutVersion(updated);
+  c.header('ETag', etag(version));
   return c.json(row, 200);
 };
 
@@ -93,19 +168,36 @@ export const listUsers: AppRouteHandler<typeof routes.listUsers> = async (c) => 
 
 export const getUser: AppRouteHandler<typeof routes.getUser> = async (c) => {
   const { id } = c.req.valid('param');
-  const [, [[row]]] = await batchAsCaller(c, () => [c.var.db.select(publicUserColumns).from(users).where(eq(users.id, id))] as const, 'admin');
-  if (!row) throw notFound('User');
-  return c.json(row, 200);
+  const [, [[found]]] = await batchAsCaller(c, () => [findUser(c.var.db, id)] as const, 'admin');
+  if (!found) throw notFound('User');
+  const [row, version] = withoutVersion(found);
+  return conditionalGet(c, version) ?? c.json(row, 200);
 };
 
+/** An admin write (the caller was checked by requireUser): 404 no such user, 412 If-Match, 409 email. */
 export const updateUser: AppRouteHandler<typeof routes.updateUser> = async (c) => {
-  const row = await applyChanges(c.var.db, c.req.valid('param').id, c.req.valid('json'));
-  if (!row) throw notFound('User');
+  const { id } = c.req.valid('param');
+  const changes = c.req.valid('json');
+  const db = c.var.db;
+  const matches = ifMatch(c, users.version);
+  const [[updated], [probe]] = await orEmailTaken(
+    db.batch([
+      db
+        .update(users)
+        .set(Object.keys(changes).length ? await changeSet(changes) : { version: sql`${users.version}` })
+        .where(and(eq(users.id, id), matches))
+        .returning({ ...publicUserColumns, version: users.version }),
+      db.select({ id: users.id }).from(users).where(eq(users.id, id)),
+    ]),
+  );
+  if (!updated) throw probe ? preconditionFailed() : notFound('User');
+  const [row, version] = withoutVersion(updated);
+  c.header('ETag', etag(version));
   return c.json(row, 200);
 };
 
 export const deleteUser: AppRouteHandler<typeof routes.deleteUser> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteUserRow(c.var.db, id);
+  await deleteUserRow(c.var.db, id, ifMatch(c, users.version));
   return c.json({ message: `User ${id} has been deleted.` }, 200);
 };

@@ -1,4 +1,5 @@
-import { and, eq, isNull, notExists } from 'drizzle-orm';
+import { and, eq, inArray, isNull, notExists, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import type { Database } from '../../db/client';
 import { counters, loans, users, type UserRow } from '../../db/schema';
 import { ApiError, notFound } from '../../lib/problem';
@@ -13,7 +14,7 @@ export const publicUserColumns = {
   address: users.address,
   role: users.role,
 };
-export type PublicUser = Omit<UserRow, 'password_hash' | 'token_version'>;
+export type PublicUser = Omit<UserRow, 'password_hash' | 'token_version' | 'version'>;
 
 export const emailTaken = () => new ApiError(409, 'EMAIL_TAKEN', 'An account with this email already exists.');
 
@@ -24,20 +25,30 @@ export const userCount = (db: Database) =>
  * Deletes a user unless they hold an active loan, in one atomic batch: the check and the delete
  * cannot be split by a concurrent checkout. Returned loans stay, with `user_id` set to NULL.
  */
-export async function deleteUser(db: Database, id: number): Promise<void> {
+export async function deleteUser(db: Database, id: number, matches?: SQL): Promise<void> {
   const activeLoan = db
     .select({ id: loans.id })
     .from(loans)
     .where(and(eq(loans.user_id, id), isNull(loans.return_date)))
     .limit(1);
-  const [blocking, deleted] = await db.batch([
+  const [blocking, [probe], deleted] = await db.batch([
     activeLoan,
-    db.delete(users).where(and(eq(users.id, id), notExists(activeLoan))).returning({ id: users.id }),
+    db.select({ matches: matchesColumn(matches) }).from(users).where(eq(users.id, id)),
+    db.delete(users).where(and(eq(users.id, id), notExists(activeLoan), matches)).returning({ id: users.id }),
   ]);
   if (deleted.length) return;
+  if (!probe) throw notFound('User');
+  if (!probe.matches) throw preconditionFailed();
   if (blocking.length) throw new ApiError(409, 'HAS_ACTIVE_LOANS', 'The user has an active loan; return it first.');
   throw notFound('User');
 }
+
+/** A user's public columns and ETag version, by id or by the id a subquery yields (a replay). */
+export const findUser = (db: Database, id: number | SQLWrapper) =>
+  db
+    .select({ ...publicUserColumns, version: users.version })
+    .from(users)
+    .where(typeof id === 'number' ? eq(users.id, id) : inArray(users.id, id));
 
 /** Login's lookup; `email` arrives lower-cased by validation, as it is stored. */
 export const findLoginUser = (db: Database, email: string) =>

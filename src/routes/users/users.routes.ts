@@ -1,13 +1,16 @@
 import { createRoute } from '@hono/zod-openapi';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, jsonBody, problems, noBody, pagedJson } from '../../lib/openapi';
 import { idParams, messageSchema } from '../../lib/fields';
+import { etagResponseHeader, ifMatchHeader, ifNoneMatchHeader, notModifiedResponse } from '../../lib/conditional';
+import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
 import { pageQuery } from '../../lib/paging';
 import { requireToken, requireUser } from '../../middleware/auth';
 import { adminUpdateBody, loginBody, profileUpdateBody, registerBody, tokenSchema, userPageSchema, userSchema } from './users.schemas';
 
 const tags = ['Users'];
-const member = requireUser();
 const admin = requireUser('admin');
+/** Profile reads and writes check the caller inside their one D1 round trip (lib/caller.ts). */
+const self = requireToken();
 /** Admin reads check the role inside their own batch (one D1 round trip): see batchAsCaller. */
 const adminRead = requireToken();
 
@@ -21,10 +24,13 @@ export const register = createRoute({
     'Rate limited to 10 per 60 s per IP.',
   // The token is optional: only an admin's lets `role` be other than member.
   security: [{}, ...bearer],
-  request: { body: jsonBody(registerBody) },
+  request: { body: jsonBody(registerBody), headers: idempotencyKeyHeader },
   responses: {
-    201: { ...json(userSchema, 'The new user; `Location` names it'), headers: { Location: { schema: { type: 'string' } } } },
-    ...problems([...BODY_PROBLEMS, 401, 403, 409, 503], 'EMAIL_TAKEN'),
+    201: {
+      ...json(userSchema, 'The new user; `Location` names it'),
+      headers: { Location: { schema: { type: 'string' } }, ...etagResponseHeader, ...replayedResponseHeader },
+    },
+    ...problems([...BODY_PROBLEMS, 401, 403, 409, 422, 503], 'EMAIL_TAKEN'),
   },
 });
 
@@ -53,8 +59,9 @@ export const getProfile = createRoute({
   tags,
   summary: 'Your profile',
   security: bearer,
-  middleware: [member] as const,
-  responses: { 200: json(userSchema, 'The caller'), ...problems(AUTH_PROBLEMS) },
+  middleware: [self] as const,
+  request: { headers: ifNoneMatchHeader },
+  responses: { 200: { ...json(userSchema, 'The caller'), headers: etagResponseHeader }, ...notModifiedResponse, ...problems(AUTH_PROBLEMS) },
 });
 
 export const updateProfile = createRoute({
@@ -62,11 +69,14 @@ export const updateProfile = createRoute({
   path: '/users/profile',
   tags,
   summary: 'Update your profile',
-  description: 'Changes only the fields sent. `role` cannot be sent here.',
+  description: 'Changes only the fields sent. `role` cannot be sent here. A new password retires every token issued before it.',
   security: bearer,
-  middleware: [member] as const,
-  request: { body: jsonBody(profileUpdateBody) },
-  responses: { 200: json(userSchema, 'The updated caller'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 409], 'EMAIL_TAKEN') },
+  middleware: [self] as const,
+  request: { body: jsonBody(profileUpdateBody), headers: ifMatchHeader },
+  responses: {
+    200: { ...json(userSchema, 'The updated caller'), headers: etagResponseHeader },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 409, 412], 'EMAIL_TAKEN'),
+  },
 });
 
 export const deleteSelf = createRoute({
@@ -76,7 +86,7 @@ export const deleteSelf = createRoute({
   summary: 'Delete your account',
   description: 'Refused (409 HAS_ACTIVE_LOANS) while you have an active loan. Returned loans stay, anonymised.',
   security: bearer,
-  middleware: [member] as const,
+  middleware: [requireUser()] as const,
   request: { body: noBody },
   responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS') },
 });
@@ -99,8 +109,12 @@ export const getUser = createRoute({
   summary: 'Read a user (admin)',
   security: bearer,
   middleware: [adminRead] as const,
-  request: { params: idParams },
-  responses: { 200: json(userSchema, 'The user'), ...problems([...AUTH_PROBLEMS, 400, 403, 404]) },
+  request: { params: idParams, headers: ifNoneMatchHeader },
+  responses: {
+    200: { ...json(userSchema, 'The user'), headers: etagResponseHeader },
+    ...notModifiedResponse,
+    ...problems([...AUTH_PROBLEMS, 400, 403, 404]),
+  },
 });
 
 export const updateUser = createRoute({
@@ -111,8 +125,11 @@ export const updateUser = createRoute({
   description: 'Changes only the fields sent, `role` included.',
   security: bearer,
   middleware: [admin] as const,
-  request: { params: idParams, body: jsonBody(adminUpdateBody) },
-  responses: { 200: json(userSchema, 'The updated user'), ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409], 'EMAIL_TAKEN') },
+  request: { params: idParams, body: jsonBody(adminUpdateBody), headers: ifMatchHeader },
+  responses: {
+    200: { ...json(userSchema, 'The updated user'), headers: etagResponseHeader },
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'EMAIL_TAKEN'),
+  },
 });
 
 export const deleteUser = createRoute({
@@ -123,6 +140,9 @@ export const deleteUser = createRoute({
   description: 'Refused (409 HAS_ACTIVE_LOANS) while the user has an active loan.',
   security: bearer,
   middleware: [admin] as const,
-  request: { body: noBody, params: idParams },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409], 'HAS_ACTIVE_LOANS') },
+  request: { body: noBody, params: idParams, headers: ifMatchHeader },
+  responses: {
+    200: json(messageSchema, 'Deleted'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'HAS_ACTIVE_LOANS'),
+  },
 });
