@@ -30,7 +30,8 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   429: 'Rate limited (RATE_LIMITED); see Retry-After',
   503:
     'The database is briefly unavailable (SERVICE_UNAVAILABLE, with `Retry-After`): a write ran entirely or not at all, ' +
-    'so retry it after that many seconds; or the server is not configured for tokens (NOT_CONFIGURED)',
+    'so retry it after that many seconds (with the same Idempotency-Key where the operation takes one); or the server is not ' +
+    'configured for tokens (NOT_CONFIGURED)',
 };
 
 type ProblemStatus = keyof typeof PROBLEM_DESCRIPTIONS;
