@@ -2,6 +2,7 @@
 //
 //   npm run bench                                   # 10,000 books, 50,000 loans, 5 s per endpoint
 //   npm run bench -- --books 1000 --loans 5000 --duration 3 --connections 10
+//   npm run bench -- --import-rows 10000            # size of the catalogue import measured in step 4
 //
 // 1. Builds the Worker exactly as deployed (`wrangler deploy --dry-run --outdir <tmp>`).
 // 2. Serves that bundle on workerd through Miniflare's API (not `wrangler dev`), with its own
@@ -11,7 +12,9 @@
 //    floor (workerd + Miniflare routing + HTTP on loopback) every endpoint is compared with.
 // 3. Applies migrations/*.sql, seeds scale data with `npm run seed`'s generator, registers one
 //    member through the API and logs in.
-// 4. For each endpoint: 3 sampled requests (status, Server-Timing D1 cost, X-Cache), then
+// 4. Catalogue operations, once each: POST /books/import of --import-rows new books from CSV in one
+//    request, the same file again (all skipped), GET /books/export of the whole catalogue (streamed).
+// 5. For each endpoint: 3 sampled requests (status, Server-Timing D1 cost, X-Cache), then
 //    autocannon on 127.0.0.1 for --duration seconds after a 1 s warm-up.
 // Prints a table and writes scripts/bench-results.json.
 import { execFileSync } from 'node:child_process';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     members: { type: 'string', default: '20' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
+    'import-rows': { type: 'string', default: '10000' },
     out: { type: 'string', default: join(ROOT, 'scripts', 'bench-results.json') },
   },
 });
@@ -39,7 +43,7 @@ class BenchError extends Error {}
 const fail = (message: string): never => {
   throw new BenchError(message);
 };
-const num = (name: 'books' | 'loans' | 'members' | 'duration' | 'connections', min: number, max: number) => {
+const num = (name: 'books' | 'loans' | 'members' | 'duration' | 'connections' | 'import-rows', min: number, max: number) => {
   const n = Number(values[name]);
   if (!Number.isInteger(n) || n < min || n > max) {
     console.error(`bench: --${name} must be an integer from ${min} to ${max}`);
@@ -52,6 +56,7 @@ const LOANS = num('loans', 0, 500_000);
 const MEMBERS = num('members', 1, 10_000);
 const DURATION = num('duration', 1, 60);
 const CONNECTIONS = num('connections', 1, 200);
+const IMPORT_ROWS = num('import-rows', 1, 10_000);
 
 // The bench stops by itself: autocannon runs are bounded, and this is the backstop.
 const watchdog = setTimeout(() => {
@@ -120,7 +125,10 @@ try {
   const asAdmin = { ...json, authorization: `Bearer ${adminToken}` };
   const asMember = { ...json, authorization: `Bearer ${token}` };
 
-  // 4. The endpoints.
+  // 4. Catalogue operations.
+  const catalogue = await measureCatalogue(origin, IMPORT_ROWS);
+
+  // 5. The endpoints.
   type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** One step of a write cycle: built per connection from its context; the response may feed the next step. */
   interface Step {
@@ -261,6 +269,8 @@ try {
     { name: 'GET /books/{id}', method: 'GET', path: `/books/${bookId}` },
     { name: 'GET /books/search?title=', method: 'GET', path: '/books/search?title=garden' },
     { name: 'GET /books/popularity', method: 'GET', path: '/books/popularity', warm: true, note: 'KV hit (warmed)' },
+    { name: 'GET /books/by-isbn/{isbn}', method: 'GET', path: `/books/by-isbn/${catalogue.sampleIsbn}` },
+    { name: 'GET /books/search?isbn=', method: 'GET', path: `/books/search?isbn=${catalogue.sampleIsbn}` },
     { name: 'GET /users/profile', method: 'GET', path: '/users/profile', headers: { authorization: `Bearer ${token}` } },
     { name: 'POST /users/login', method: 'POST', path: '/users/login', headers: json, body: loginBody, note: 'PBKDF2 100k' },
     ...writeEndpoints,
@@ -374,7 +384,7 @@ try {
     console.log(`  ${e.name.padEnd(26)} ${String(Math.round(r.requests.average)).padStart(6)} req/s  (status ${first.status}, ${elapsed()})`);
   }
 
-  // 5. Report.
+  // 6. Report.
   const baseline = results[0]!.requests_per_s || 1;
   const rows = results.map((r) => ({
     ...r,
@@ -400,6 +410,7 @@ try {
     `\nreq/s = mean over ${DURATION} s with ${CONNECTIONS} connections (autocannon in this Node process shares the ${machine.cores} cores with workerd);` +
       `\nvs base = req/s relative to the trivial Worker; D1 rt / rows read = Server-Timing of a sampled response (3 samples, checked equal).`,
   );
+  console.log(`\nCatalogue operations (one request each):\n${catalogue.lines.join('\n')}`);
   if (workerLogs.problems.length > 0) console.log(`\nWorker warnings/errors (first ${workerLogs.problems.length}):\n${workerLogs.problems.join('\n')}`);
 
   let commit: string | null = null;
@@ -423,6 +434,7 @@ try {
           seeded: counts,
         },
         results: rows,
+        catalogue: catalogue.figures,
       },
       null,
       2,
@@ -434,6 +446,87 @@ try {
   process.exitCode = 1;
 } finally {
   await cleanUp();
+}
+
+/** An ISBN-13 (979 prefix, so it never meets a real book's) for row `i`. */
+function benchIsbn(i: number): string {
+  const first12 = `9798${String(i).padStart(8, '0')}`;
+  let sum = 0;
+  for (let k = 0; k < 12; k++) sum += Number(first12[k]) * (k % 2 === 0 ? 1 : 3);
+  return first12 + String((10 - (sum % 10)) % 10);
+}
+
+/**
+ * Imports `rows` new books from one CSV, imports it again (every row skipped), exports the whole
+ * catalogue, and signs a member out; reports time, rows/s and the D1 cost of each.
+ */
+async function measureCatalogue(origin: string, rows: number) {
+  const login = await fetch(`${origin}/users/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+  });
+  const token = ((await login.json()) as { token?: string }).token ?? fail(`admin login answered ${login.status}`);
+  const auth = { authorization: `Bearer ${token}` };
+  const lines = ['title,author,genre,age_category,publish_date,isbn'];
+  for (let i = 0; i < rows; i++) {
+    lines.push(`"Bench import ${i}, a ""quoted"" title",Author ${i % 500},Genre ${i % 20},${i % 3 ? 'Adult' : 'Children'},19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 9},${benchIsbn(i)}`);
+  }
+  const csv = `${lines.join('\r\n')}\r\n`;
+  const timed = async (send: () => Promise<Response>) => {
+    const t0 = performance.now();
+    const res = await send();
+    const body = await res.text();
+    return { res, body, seconds: (performance.now() - t0) / 1000 };
+  };
+  const importOnce = () => timed(() => fetch(`${origin}/books/import`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: csv }));
+  const first = await importOnce();
+  if (first.res.status !== 200) fail(`POST /books/import answered ${first.res.status}: ${first.body.slice(0, 300)}`);
+  const again = await importOnce();
+  const cost = (res: Response) => {
+    const entries = Object.fromEntries(
+      (res.headers.get('server-timing') ?? '').split(',').map((part) => {
+        const [name, ...params] = part.trim().split(';');
+        const desc = params.find((p) => p.trim().startsWith('desc='))?.split('=')[1]?.replaceAll('"', '');
+        return [name, Number(desc)];
+      }),
+    );
+    return { d1_statements: entries.d1_round_trips, rows_read: entries.d1_rows_read, rows_written: entries.d1_rows_written };
+  };
+  const exported = await timed(() => fetch(`${origin}/books/export`, { headers: auth }));
+  if (exported.res.status !== 200) fail(`GET /books/export answered ${exported.res.status}`);
+  const exportedRows = exported.body.split('\r\n').length - 2;
+  // Sign-out retires every token of its account: a member of its own, so later steps keep theirs.
+  const leaver = { email: 'bench.leaver@library.example', password: 'bench-leaver-password' };
+  await fetch(`${origin}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ first_name: 'Bench', last_name: 'Leaver', ...leaver }),
+  });
+  const leaverLogin = await fetch(`${origin}/users/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(leaver) });
+  const leaverToken = ((await leaverLogin.json()) as { token?: string }).token ?? fail(`leaver login answered ${leaverLogin.status}`);
+  const logout = await fetch(`${origin}/users/logout`, { method: 'POST', headers: { authorization: `Bearer ${leaverToken}` } });
+  const figures = {
+    import: { rows, bytes: csv.length, seconds: first.seconds, rows_per_s: Math.round(rows / first.seconds), answer: JSON.parse(first.body), ...cost(first.res) },
+    reimport: { seconds: again.seconds, rows_per_s: Math.round(rows / again.seconds), answer: JSON.parse(again.body), ...cost(again.res) },
+    // The export's reads happen while the body streams, after Server-Timing is sent: one statement per page.
+    export: { rows: exportedRows, bytes: exported.body.length, seconds: exported.seconds, rows_per_s: Math.round(exportedRows / exported.seconds), d1_statements: 1 + Math.floor(exportedRows / 500) + 1 },
+    logout: { status: logout.status, ...cost(logout) },
+  };
+  const fmt = (name: string, f: { seconds: number; rows_per_s: number }, rest: string) =>
+    `  ${name.padEnd(34)} ${f.seconds.toFixed(2).padStart(6)} s  ${String(f.rows_per_s).padStart(7)} rows/s  ${rest}`;
+  const { created, skipped, failed } = figures.import.answer as { created: number; skipped: number; failed: unknown[] };
+  const re = figures.reimport.answer as { created: number; skipped: number };
+  return {
+    sampleIsbn: benchIsbn(Math.floor(rows / 2)),
+    figures,
+    lines: [
+      fmt(`POST /books/import (${rows} rows CSV)`, figures.import, `created ${created}, skipped ${skipped}, failed ${failed.length}; ${figures.import.d1_statements} D1 statements, ${figures.import.rows_written} rows written, ${figures.import.rows_read} rows read`),
+      fmt('POST /books/import (same file again)', figures.reimport, `created ${re.created}, skipped ${re.skipped}; ${figures.reimport.d1_statements} D1 statements, ${figures.reimport.rows_written} rows written`),
+      fmt(`GET /books/export (${exportedRows} rows)`, figures.export, `${(figures.export.bytes / 2 ** 20).toFixed(1)} MiB; ${figures.export.d1_statements} D1 statements (pages of 500, one at a time)`),
+      `  POST /users/logout                 status ${logout.status}; ${figures.logout.d1_statements} D1 statements, ${figures.logout.rows_written} rows written`,
+    ],
+  };
 }
 
 function readMiniflareVersion(): string {

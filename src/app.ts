@@ -1,6 +1,6 @@
-import { Scalar } from '@scalar/hono-api-reference';
 import { createApp } from './lib/create-app';
 import { booksRouter } from './routes/books';
+import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
 import { loansRouter } from './routes/loans';
 import { usersRouter } from './routes/users';
@@ -32,14 +32,12 @@ app.doc31('/openapi.json', {
       'as the `X-D1-Bookmark` request header and the answer is at least that fresh (reads may otherwise come from ' +
       'a replica a few seconds behind). A malformed bookmark is ignored. **Conditional requests**: books and users ' +
       'carry `ETag`; `If-None-Match` gives 304, `If-Match` on PUT/PATCH/DELETE gives 412 PRECONDITION_FAILED when ' +
-      'stale. **Retries**: every POST but login takes `Idempotency-Key`. A request target over 8,192 characters is ' +
+      'stale. **Retries**: every POST but login, logout and the catalogue import takes `Idempotency-Key` (those ignore it). A request target over 8,192 characters is ' +
       '414 URI_TOO_LONG.',
   },
 });
 
-// The viewer is a browser script from the CDN; pinned to a major version so the page cannot break
-// under a new release (the single-file UMD build).
-app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Library API reference', cdn: 'https://cdn.jsdelivr.net/npm/@scalar/api-reference@1' }));
+app.route('/', docsRouter);
 
 export type AppType = typeof routes;
 export default app;

@@ -56,6 +56,7 @@ describe('POST /books', () => {
       age_category: 'Adult',
       publish_date: '2001-01-01',
       author: 'Ursula K. Le Guin',
+      isbn: null,
       available: true,
     });
     expect(await expectStatus(await call('GET', `/books/${book.id}`), 200)).toEqual(book);
@@ -182,7 +183,7 @@ describe('PUT /books/{id}', () => {
     const book = await makeBook(editor);
     const replacement = bookFields({ genre: 'Poetry', age_category: 'Children', publish_date: '1999-12-31', author: 'New Author' });
     const updated = await expectStatus(await call('PUT', `/books/${book.id}`, { token: editor.token, body: replacement }), 200);
-    expect(updated).toEqual({ id: book.id, ...replacement, available: true });
+    expect(updated).toEqual({ id: book.id, ...replacement, isbn: null, available: true });
     expect(await expectStatus(await call('GET', `/books/${book.id}`), 200)).toEqual(updated);
   });
 
@@ -312,7 +313,7 @@ describe('GET /books', () => {
     expect(link).toContain('</books?page=1&per_page=3>; rel="prev"');
     expect(link).toContain('</books?page=3&per_page=3>; rel="next"');
     expect(link).toContain(`</books?page=${pages}&per_page=3>; rel="last"`);
-    for (const book of page.items) expect(Object.keys(book).sort()).toEqual(['age_category', 'author', 'available', 'genre', 'id', 'publish_date', 'title']);
+    for (const book of page.items) expect(Object.keys(book).sort()).toEqual(['age_category', 'author', 'available', 'genre', 'id', 'isbn', 'publish_date', 'title']);
   });
 
   it('orders by id, and consecutive pages neither overlap nor skip', async () => {
@@ -448,7 +449,7 @@ describe('GET /books/search', () => {
     ['only paging', 'page=1&per_page=5'],
   ])('answers 400 for %s', async (_, query) => {
     const problem = await expectProblem(await call('GET', `/books/search?${query}`), 400, 'VALIDATION_FAILED');
-    expect(problem.errors).toEqual({ query: ['Give at least one of title, author, genre.'] });
+    expect(problem.errors).toEqual({ query: ['Give at least one of title, author, genre, isbn.'] });
   });
 
   it('answers 400 for bad paging or an over-long term', async () => {

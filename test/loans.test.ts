@@ -48,7 +48,7 @@ describe('POST /loans', () => {
       status: 'active',
       books: [expect.objectContaining({ id: first, available: false }), expect.objectContaining({ id: second, available: false })],
     });
-    expect(Object.keys(loan.books[0]).sort()).toEqual(['age_category', 'author', 'available', 'genre', 'id', 'publish_date', 'title']);
+    expect(Object.keys(loan.books[0]).sort()).toEqual(['age_category', 'author', 'available', 'genre', 'id', 'isbn', 'publish_date', 'title']);
     expect(await bookState(first)).toEqual({ readers: 1, on_loan: 1 });
     expect(await expectStatus(await getLoan(member, loan.id), 200)).toEqual(loan);
   });

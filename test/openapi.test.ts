@@ -1,9 +1,10 @@
 import { Validator } from '@cfworker/json-schema';
 import openApi31Schema from '@seriousme/openapi-schema-validator/schemas/v3.1/schema.json';
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { hc } from 'hono/client';
 import { describe, expect, it } from 'vitest';
 import app from '../src/app';
+import { VIEWER_SCRIPT } from '../src/routes/docs';
 import type { AppType } from '../src/index';
 import { call, expectStatus, makeUser } from './helpers';
 
@@ -101,6 +102,25 @@ describe('GET /docs', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toContain('text/html');
     expect(html).toContain('/openapi.json');
+  });
+
+  it('references only same-origin scripts, and no other third-party resource', async () => {
+    const html = await (await call('GET', '/docs')).text();
+    const sources = [...html.matchAll(/<script\b[^>]*\bsrc\s*=\s*["']?([^"' >]+)/gi)].map((m) => m[1]!);
+    expect(sources).toEqual([VIEWER_SCRIPT]);
+    for (const src of sources) expect(src).toMatch(/^\/(?!\/)/); // a path on this origin, not //host
+    // No absolute URL at all: no CDN script, stylesheet, font or image.
+    expect(html).not.toMatch(/(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/i);
+    expect(html).not.toMatch(/<link\b/i);
+  });
+
+  it('the viewer script is served as a static asset from this Worker', async () => {
+    const res = await env.ASSETS!.fetch(`http://library.test${VIEWER_SCRIPT}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toMatch(/javascript/);
+    const script = await res.text();
+    expect(script.length).toBeGreaterThan(100_000);
+    expect(script).toContain('createApiReference');
   });
 });
 

@@ -106,7 +106,7 @@ describe('/users/profile', () => {
     const { token } = await expectStatus(await call('POST', '/users/login', { body: { email: user.email, password: 'a brand new secret' } }), 200);
     await expectProblem(await call('POST', '/users/login', { body: { email: user.email, password: user.password } }), 401, 'INVALID_CREDENTIALS');
     const stale = await expectProblem(await call('GET', '/users/profile', { token: user.token }), 401, 'UNAUTHENTICATED');
-    expect(stale.detail).toMatch(/password changed/);
+    expect(stale.detail).toMatch(/password change/);
     await expectStatus(await call('GET', '/users/profile', { token }), 200);
   });
 

@@ -401,13 +401,19 @@ export function generateSeed(options: SeedOptions): SeedData {
   return { users, books, loans, demoMember: users[1] ?? users[0]!, stats };
 }
 
-/** Removes everything the seed owns (all users, books and loans), children first. */
+/**
+ * Removes everything the seed owns (all users, books and loans), children first. The database
+ * refuses to lose its last admin (migrations/0005), so the old users are first moved aside
+ * (negative ids, emails prefixed so the demo ones are free) and deleted once the demo admin exists.
+ */
 export const RESET_STATEMENTS = [
   'DELETE FROM loan_books;',
   'DELETE FROM loans;',
   'DELETE FROM books;',
-  'DELETE FROM users;',
+  "UPDATE users SET id = -id, email = 'replaced-' || id || '-' || email WHERE id > 0;",
 ] as const;
+
+const DROP_REPLACED_USERS = 'DELETE FROM users WHERE id < 0;';
 
 /** Counters recomputed from the tables, in case they ever drifted from the triggers. */
 export const FINAL_STATEMENTS = [
@@ -448,5 +454,6 @@ export function* insertAll(data: SeedData): Generator<string> {
 export function* seedStatements(data: SeedData): Generator<string> {
   yield* RESET_STATEMENTS;
   yield* insertAll(data);
+  yield DROP_REPLACED_USERS;
   yield* FINAL_STATEMENTS;
 }

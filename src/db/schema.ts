@@ -28,6 +28,8 @@ export const users = sqliteTable(
     uniqueIndex('users_email_unique').on(t.email),
     check('users_email_lower', sql`${t.email} = lower(${t.email})`),
     check('users_role_valid', sql`${t.role} IN ('member', 'admin')`),
+    // The admins alone, so the last-admin triggers (migrations/0005) count them without a scan.
+    index('users_admin_idx').on(t.id).where(sql`${t.role} = 'admin'`),
   ],
 );
 
@@ -43,6 +45,8 @@ export const books = sqliteTable(
     // The title folded for comparison (Unicode case, NFC), set by the app: SQLite's lower() folds
     // ASCII only. A raw INSERT without it gets lower(title) from a trigger (migrations/0002).
     title_key: text('title_key'),
+    // ISBN-13, digits only (ISBN-10 input is converted); optional, unique when present.
+    isbn: text('isbn'),
     // Both maintained by triggers on loan_books (migrations/0001), so reads never aggregate.
     readers: integer('readers').notNull().default(0),
     on_loan: integer('on_loan', { mode: 'boolean' }).notNull().default(false),
@@ -52,6 +56,7 @@ export const books = sqliteTable(
   },
   (t) => [
     uniqueIndex('books_title_key_unique').on(t.title_key),
+    uniqueIndex('books_isbn_unique').on(t.isbn).where(sql`${t.isbn} IS NOT NULL`),
     index('books_popularity_idx').on(sql`${t.readers} DESC`, t.id),
   ],
 );

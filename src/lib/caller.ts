@@ -32,14 +32,14 @@ export type CallerRow = PublicUser & { token_version: number; version: number };
 
 /**
  * The stored caller behind a token, or the refusal: 401 when the account is gone or the token was
- * retired (password change), 403 when `role` is required and the stored role differs. The role that
+ * retired (password change or sign-out), 403 when `role` is required and the stored role differs. The role that
  * counts is the stored one, never the token's claim.
  */
 export function authorizeCaller(rows: CallerRow[] | CallerRow | undefined, token: TokenClaims, role?: Role): PublicUser {
   const row = Array.isArray(rows) ? rows[0] : rows;
   if (!row) throw unauthenticated('The token belongs to an account that no longer exists.');
   const { token_version: tokenVersion, version: _version, ...caller } = row;
-  if (token.version !== tokenVersion) throw unauthenticated('The token was issued before the password changed; log in again.');
+  if (token.version !== tokenVersion) throw unauthenticated('The token has been retired (a sign-out or a password change since it was issued); log in again.');
   if (role && caller.role !== role) throw forbidden(`This requires the ${role} role.`);
   return caller;
 }

@@ -23,9 +23,9 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: 'Not found (NOT_FOUND)',
   409: 'Conflicts with the current state',
   412: 'If-Match matches no current ETag (PRECONDITION_FAILED)',
-  413: 'Body over 64 KiB (PAYLOAD_TOO_LARGE)',
+  413: 'Body too large (PAYLOAD_TOO_LARGE): over 64 KiB (an import: over 5 MiB or 10,000 rows)',
   414: 'Request target over 8,192 characters (URI_TOO_LONG)',
-  415: 'Body is not application/json in UTF-8 (UNSUPPORTED_MEDIA_TYPE)',
+  415: 'Body media type not accepted (UNSUPPORTED_MEDIA_TYPE): application/json in UTF-8 (an import: text/csv or application/x-ndjson)',
   422: 'The Idempotency-Key was used with another body (IDEMPOTENCY_KEY_REUSED)',
   429: 'Rate limited (RATE_LIMITED); see Retry-After',
   503:

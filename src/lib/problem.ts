@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { isRaised } from '../db/errors';
 import { transientD1Failure } from '../db/failures';
 
 /** Stable, machine-readable reasons (the contract's list). Clients switch on these, never on `detail`. */
@@ -31,6 +32,8 @@ export const PROBLEM_CODES = [
   'PRECONDITION_FAILED',
   'IDEMPOTENCY_KEY_REUSED',
   'URI_TOO_LONG',
+  'ISBN_TAKEN',
+  'LAST_ADMIN',
   'INTERNAL_ERROR',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -71,6 +74,9 @@ export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `${what
 export const forbidden = (detail = 'You are not allowed to do this.') => new ApiError(403, 'FORBIDDEN', detail);
 export const validationFailed = (errors: FieldErrors, detail = 'The request is invalid; see `errors`.') =>
   new ApiError(400, 'VALIDATION_FAILED', detail, { errors });
+
+export const lastAdmin = () =>
+  new ApiError(409, 'LAST_ADMIN', 'This is the last admin account; make another user an admin first.');
 
 /** Every 401 from a bearer check, missing token included, carries the contract's challenge. */
 export const unauthenticated = (detail: string, code: ProblemCode = 'UNAUTHENTICATED') =>
@@ -143,5 +149,7 @@ export function toApiError(err: unknown): ApiError {
     });
     return new ApiError(status, code, err.message || TITLES[status] || 'Error', { headers });
   }
+  // Whatever write met the trigger (admin update or delete, self-delete), the answer is the same.
+  if (isRaised(err, 'LAST_ADMIN')) return lastAdmin();
   return new ApiError(500, 'INTERNAL_ERROR', 'An unexpected error occurred; it has been logged with the request id.');
 }

@@ -6,9 +6,11 @@ import { idempotent } from '../../lib/idempotency';
 import { pageWindow, toPage } from '../../lib/paging';
 import { notFound } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
-import { bookCount, bookPage, deleteBook as deleteBookRow, findBook, insertBook, mostRead, toBook, updateBook } from './books.queries';
+import { bookCount, bookPage, deleteBook as deleteBookRow, findBook, findBookByIsbn, insertBook, mostRead, toBook, updateBook } from './books.queries';
 import type * as routes from './books.routes';
 import type { BookChanges } from './books.schemas';
+import { exportCsv } from './books.export';
+import { importBooks as runImport, readUtf8 } from './books.import';
 import { searchBooks as searchQueries } from './books.search';
 import { invalidatePopularity, POPULARITY_MAX, readRanking, storeRanking } from './popularity.cache';
 
@@ -63,6 +65,14 @@ export const getBook: AppRouteHandler<typeof routes.getBook> = async (c) => {
   return conditionalGet(c, version) ?? c.json(toBook(row), 200);
 };
 
+/** The same answer as GET /books/{id}, ETag included. */
+export const getBookByIsbn: AppRouteHandler<typeof routes.getBookByIsbn> = async (c) => {
+  const [found] = await findBookByIsbn(c.var.db, c.req.valid('param').isbn);
+  if (!found) throw notFound('Book');
+  const { version, ...row } = found;
+  return conditionalGet(c, version) ?? c.json(toBook(row), 200);
+};
+
 /** PUT (every field) and PATCH (some) differ only in what validation demanded of the body. */
 async function changeBook(c: Context<AppEnv>, id: number, changes: BookChanges) {
   const { version, ...row } = await updateBook(c.var.db, id, changes, ifMatch(c, books.version));
@@ -82,4 +92,23 @@ export const deleteBook: AppRouteHandler<typeof routes.deleteBook> = async (c) =
   await deleteBookRow(c.var.db, id, ifMatch(c, books.version));
   await invalidatePopularity(c);
   return c.json({ message: `Book ${id} has been deleted.` }, 200);
+};
+
+export const importBooks: AppRouteHandler<typeof routes.importBooks> = async (c) => {
+  const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const result = await runImport(c, await readUtf8(c), mediaType === 'application/x-ndjson' ? 'ndjson' : 'csv');
+  if (result.created) await invalidatePopularity(c);
+  return c.json(result, 200);
+};
+
+export const exportBooks: AppRouteHandler<typeof routes.exportBooks> = (c) => {
+  const requestId = c.get('requestId');
+  const stream = exportCsv(c.var.db, (err) =>
+    console.error(JSON.stringify({ level: 'error', msg: 'export stream failed', id: requestId, error: err instanceof Error ? err.name : typeof err })),
+  );
+  return c.body(stream, 200, {
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': 'attachment; filename="books.csv"',
+    'Cache-Control': 'no-store',
+  });
 };

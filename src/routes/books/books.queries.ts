@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
-import { books, counters } from '../../db/schema';
+import { books, counters, type BookRow } from '../../db/schema';
 import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
@@ -16,10 +16,11 @@ export const bookColumns = {
   age_category: books.age_category,
   publish_date: books.publish_date,
   author: books.author,
+  isbn: books.isbn,
   on_loan: books.on_loan,
 };
 
-export type BookRecord = { [K in keyof typeof bookColumns]: (typeof bookColumns)[K]['_']['data'] };
+export type BookRecord = Pick<BookRow, keyof typeof bookColumns>;
 export type Book = Omit<BookRecord, 'on_loan'> & { available: boolean };
 
 export const toBook = ({ on_loan, ...book }: BookRecord): Book => ({ ...book, available: !on_loan });
@@ -28,11 +29,14 @@ export const titleTaken = () => new ApiError(409, 'TITLE_TAKEN', 'A book with th
 
 export { titleKey };
 
+export const isbnTaken = () => new ApiError(409, 'ISBN_TAKEN', 'A book with this ISBN already exists.');
+
 async function orTitleTaken<T>(write: Promise<T>): Promise<T> {
   try {
     return await write;
   } catch (err) {
     if (isUniqueViolation(err, 'books.title_key')) throw titleTaken();
+    if (isUniqueViolation(err, 'books.isbn')) throw isbnTaken();
     throw err;
   }
 }
@@ -59,6 +63,9 @@ export type VersionedBook = BookRecord & { version: number };
 /** One book by id, or by the id a subquery yields (an idempotent replay). */
 export const findBook = (db: Database, id: number | SQLWrapper) =>
   db.select(versionedBookColumns).from(books).where(typeof id === 'number' ? eq(books.id, id) : inArray(books.id, id));
+
+/** `isbn` is an ISBN-13 (validation converts); one probe of the unique index. */
+export const findBookByIsbn = (db: Database, isbn: string) => db.select(versionedBookColumns).from(books).where(eq(books.isbn, isbn));
 
 export const insertBookStatement = (db: Database, input: BookInput) =>
   db.insert(books).values({ ...input, title_key: titleKey(input.title) }).returning(versionedBookColumns);

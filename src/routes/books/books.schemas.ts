@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { createSchemaFactory } from 'drizzle-zod';
 import { books } from '../../db/schema';
 import { boundedText, calendarDate, queryInt } from '../../lib/fields';
+import { isbnInput, isbnOutput } from '../../lib/isbn';
 import { pageQuery, pageSchema } from '../../lib/paging';
 import { POPULARITY_MAX } from './popularity.cache';
 
@@ -10,7 +11,7 @@ const { createInsertSchema, createSelectSchema } = createSchemaFactory({ zodInst
 /** A book as the API shows it: the table's columns minus derived counters, plus `available`. */
 export const bookSchema = createSelectSchema(books)
   .omit({ readers: true, on_loan: true, title_key: true, version: true })
-  .extend({ available: z.boolean().openapi({ description: 'False while the book is on an active loan.' }) })
+  .extend({ isbn: isbnOutput, available: z.boolean().openapi({ description: 'False while the book is on an active loan.' }) })
   .openapi('Book', {
     example: {
       id: 7,
@@ -19,6 +20,7 @@ export const bookSchema = createSelectSchema(books)
       age_category: 'Adult',
       publish_date: '1969-03-01',
       author: 'Ursula K. Le Guin',
+      isbn: '9780441478125',
       available: true,
     },
   });
@@ -31,7 +33,9 @@ export const bookBody = createInsertSchema(books, {
   age_category: () => boundedText(50).openapi({ example: 'Adult' }),
   publish_date: () => calendarDate.openapi({ example: '1974-05-01' }),
 })
-  .omit({ id: true, readers: true, on_loan: true, title_key: true, version: true })
+  .omit({ id: true, readers: true, on_loan: true, title_key: true, isbn: true, version: true })
+  // Optional everywhere, PUT included: omitted leaves it as it is, null clears it.
+  .extend({ isbn: isbnInput.nullable().optional().openapi({ description: 'Optional; unique. In PUT and PATCH an omitted isbn is left unchanged and null clears it.' }) })
   .strict()
   .openapi('BookInput');
 
@@ -59,12 +63,24 @@ const searchTerm = (name: string) =>
       description: `Case-insensitive substring of the book's ${name}; empty = no criterion.`,
     });
 
+/** `?isbn=`: either form, matched exactly; empty = no criterion, malformed = 400. */
+const isbnTerm = z
+  .string()
+  .optional()
+  .transform((value) => value?.trim() || undefined)
+  .pipe(isbnInput.optional())
+  .openapi({ param: { name: 'isbn', in: 'query' }, type: 'string', description: 'ISBN-10 or ISBN-13, matched exactly; empty = no criterion.' });
+
 export const searchQuery = pageQuery
-  .extend({ title: searchTerm('title'), author: searchTerm('author'), genre: searchTerm('genre') })
-  .refine((q) => q.title !== undefined || q.author !== undefined || q.genre !== undefined, {
-    message: 'Give at least one of title, author, genre.',
+  .extend({ title: searchTerm('title'), author: searchTerm('author'), genre: searchTerm('genre'), isbn: isbnTerm })
+  .refine((q) => q.title !== undefined || q.author !== undefined || q.genre !== undefined || q.isbn !== undefined, {
+    message: 'Give at least one of title, author, genre, isbn.',
   });
-export type SearchCriteria = Pick<z.output<typeof searchQuery>, 'title' | 'author' | 'genre'>;
+export type SearchCriteria = Pick<z.output<typeof searchQuery>, 'title' | 'author' | 'genre' | 'isbn'>;
+
+export const isbnParams = z.object({
+  isbn: isbnInput.openapi({ param: { name: 'isbn', in: 'path' }, example: '0-06-025492-0' }),
+});
 
 export const popularityQuery = z.object({ limit: queryInt('limit', POPULARITY_MAX, 5) });
 
@@ -73,3 +89,18 @@ export const popularBookSchema = z
   .openapi('PopularBook');
 export const popularitySchema = z.array(popularBookSchema).openapi('Popularity');
 export type PopularBook = z.output<typeof popularBookSchema>;
+
+export const importResultSchema = z
+  .object({
+    created: z.number().int().openapi({ description: 'Books added.' }),
+    skipped: z.number().int().openapi({ description: 'Valid rows left out: the title or ISBN exists already, or appeared on an earlier row of the file.' }),
+    failed: z
+      .array(
+        z.object({
+          line: z.number().int().openapi({ description: 'The 1-based line where the row starts (the CSV header is line 1).' }),
+          errors: z.record(z.string(), z.array(z.string())).openapi({ description: 'Field (or `row`) → messages, as POST /books reports them.' }),
+        }),
+      )
+      .openapi({ description: 'Rows that were not valid, in file order.' }),
+  })
+  .openapi('ImportResult');

@@ -44,6 +44,8 @@ export function searchBooks(db: Database, criteria: SearchCriteria, { limit, off
   const filters: SQL[] = terms
     .filter(([, term]) => codePoints(term) < TRIGRAM_LENGTH)
     .map(([field, term]) => sql`${books[field]} LIKE ${likePattern(term)} ESCAPE '\\'`);
+  // An exact ISBN goes through its unique index; with no long text term it is the whole plan.
+  if (criteria.isbn !== undefined) filters.unshift(eq(books.isbn, criteria.isbn));
 
   if (indexed.length === 0) {
     const where = and(...filters);

@@ -7,8 +7,15 @@ const staticRoutes = createRouter()
   .openapi(routes.listBooks, handlers.listBooks)
   .openapi(routes.createBook, handlers.createBook)
   .openapi(routes.searchBooks, handlers.searchBooks)
-  .openapi(routes.popularBooks, handlers.popularBooks);
-staticRoutes.all('/books/search', staticPathOnly).all('/books/popularity', staticPathOnly);
+  .openapi(routes.popularBooks, handlers.popularBooks)
+  .openapi(routes.getBookByIsbn, handlers.getBookByIsbn)
+  .openapi(routes.importBooks, handlers.importBooks)
+  .openapi(routes.exportBooks, handlers.exportBooks);
+staticRoutes
+  .all('/books/search', staticPathOnly)
+  .all('/books/popularity', staticPathOnly)
+  .all('/books/import', staticPathOnly)
+  .all('/books/export', staticPathOnly);
 
 export const booksRouter = staticRoutes
   .openapi(routes.getBook, handlers.getBook)

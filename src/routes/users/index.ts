@@ -6,11 +6,12 @@ import * as routes from './users.routes';
 const staticRoutes = createRouter()
   .openapi(routes.register, handlers.register)
   .openapi(routes.login, handlers.login)
+  .openapi(routes.logout, handlers.logout)
   .openapi(routes.getProfile, handlers.getProfile)
   .openapi(routes.updateProfile, handlers.updateProfile)
   .openapi(routes.deleteSelf, handlers.deleteSelf)
   .openapi(routes.listUsers, handlers.listUsers);
-staticRoutes.all('/users/login', staticPathOnly).all('/users/profile', staticPathOnly);
+staticRoutes.all('/users/login', staticPathOnly).all('/users/logout', staticPathOnly).all('/users/profile', staticPathOnly);
 
 export const usersRouter = staticRoutes
   .openapi(routes.getUser, handlers.getUser)

@@ -111,6 +111,25 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
   return c.json({ message: `Welcome, ${account.first_name}.`, token, token_type: 'Bearer' as const, expires_in: TOKEN_TTL_SECONDS }, 200);
 };
 
+/**
+ * One round trip: the UPDATE raises the token version only for the very token presented (its
+ * account, its version), and the probe in the same batch explains a refusal (401).
+ */
+export const logout: AppRouteHandler<typeof routes.logout> = async (c) => {
+  const token = callerToken(c);
+  const db = c.var.db;
+  const [[probe], [retired]] = await db.batch([
+    callerProbe(db, token),
+    db
+      .update(users)
+      .set({ token_version: sql`${users.token_version} + 1` })
+      .where(and(eq(users.id, token.id), eq(users.token_version, token.version)))
+      .returning({ id: users.id }),
+  ]);
+  if (!retired) authorizeCaller(probe, token);
+  return c.json({ message: 'Signed out: every token issued to this account so far has stopped working.' }, 200);
+};
+
 export const getProfile: AppRouteHandler<typeof routes.getProfile> = async (c) => {
   const token = callerToken(c);
   const [probe] = await callerProbe(c.var.db, token);

@@ -53,6 +53,20 @@ export const login = createRoute({
   },
 });
 
+export const logout = createRoute({
+  method: 'post',
+  path: '/users/logout',
+  tags,
+  summary: 'Sign out everywhere',
+  description:
+    'Retires every token issued to your account so far, this one included (on every device); later requests ' +
+    'with them are 401. Log in again for a new token. `Idempotency-Key` is ignored: a repeat finds the token retired (401).',
+  security: bearer,
+  middleware: [self] as const,
+  request: { body: noBody },
+  responses: { 200: json(messageSchema, 'Signed out'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS]) },
+});
+
 export const getProfile = createRoute({
   method: 'get',
   path: '/users/profile',
@@ -84,11 +98,13 @@ export const deleteSelf = createRoute({
   path: '/users',
   tags,
   summary: 'Delete your account',
-  description: 'Refused (409 HAS_ACTIVE_LOANS) while you have an active loan. Returned loans stay, anonymised.',
+  description:
+    'Refused (409 HAS_ACTIVE_LOANS) while you have an active loan, and (409 LAST_ADMIN) when you are the last admin. ' +
+    'Returned loans stay, anonymised.',
   security: bearer,
   middleware: [requireUser()] as const,
   request: { body: noBody },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS') },
+  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS, LAST_ADMIN') },
 });
 
 export const listUsers = createRoute({
@@ -122,13 +138,13 @@ export const updateUser = createRoute({
   path: '/users/{id}',
   tags,
   summary: 'Update a user (admin)',
-  description: 'Changes only the fields sent, `role` included.',
+  description: 'Changes only the fields sent, `role` included. Demoting the last admin is refused (409 LAST_ADMIN).',
   security: bearer,
   middleware: [admin] as const,
   request: { params: idParams, body: jsonBody(adminUpdateBody), headers: ifMatchHeader },
   responses: {
     200: { ...json(userSchema, 'The updated user'), headers: etagResponseHeader },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'EMAIL_TAKEN'),
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 412], 'EMAIL_TAKEN, LAST_ADMIN'),
   },
 });
 
@@ -137,12 +153,12 @@ export const deleteUser = createRoute({
   path: '/users/{id}',
   tags,
   summary: 'Delete a user (admin)',
-  description: 'Refused (409 HAS_ACTIVE_LOANS) while the user has an active loan.',
+  description: 'Refused (409 HAS_ACTIVE_LOANS) while the user has an active loan, and (409 LAST_ADMIN) for the last admin.',
   security: bearer,
   middleware: [admin] as const,
   request: { body: noBody, params: idParams, headers: ifMatchHeader },
   responses: {
     200: json(messageSchema, 'Deleted'),
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'HAS_ACTIVE_LOANS'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'HAS_ACTIVE_LOANS, LAST_ADMIN'),
   },
 });
