@@ -101,7 +101,8 @@ export async function callWith(bindings: Partial<Bindings>, spec: RequestSpec): 
   if (!headers.has('CF-Connecting-IP')) headers.set('CF-Connecting-IP', freshIp());
   if (spec.token) headers.set('Authorization', `Bearer ${spec.token}`);
   let body: string | undefined;
-  if (spec.body !== undefined) {
+  if (typeof spec.body === 'string') body = spec.body; // sent as is, with the spec's Content-Type
+  else if (spec.body !== undefined) {
     body = JSON.stringify(spec.body);
     headers.set('Content-Type', 'application/json');
   }
