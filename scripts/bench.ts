@@ -103,9 +103,15 @@ try {
   await applyMigrations(db);
   await seedScaleData(db, { books: BOOKS, loans: LOANS, members: MEMBERS });
   const counts = await db
-    .prepare('SELECT (SELECT count(*) FROM books) AS books, (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM loan_books) AS loan_books')
-    .first<{ books: number; loans: number; loan_books: number }>();
-  console.log(`migrated and seeded: ${counts?.books} books, ${counts?.loans} loans, ${counts?.loan_books} loan_books rows (${elapsed()})`);
+    .prepare(
+      'SELECT (SELECT count(*) FROM books) AS books, (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM loan_books) AS loan_books, ' +
+        "(SELECT count(*) FROM copies) AS copies, (SELECT count(*) FROM holds WHERE status = 'waiting') AS holds",
+    )
+    .first<{ books: number; loans: number; loan_books: number; copies: number; holds: number }>();
+  console.log(
+    `migrated and seeded: ${counts?.books} books, ${counts?.copies} copies, ${counts?.loans} loans, ${counts?.loan_books} loan_books rows, ` +
+      `${counts?.holds} waiting holds (${elapsed()})`,
+  );
 
   // One member of our own, through the API.
   const json = { 'content-type': 'application/json' };
@@ -119,9 +125,17 @@ try {
   const loginBody = JSON.stringify(member);
   const login = await fetch(`${origin}/users/login`, { method: 'POST', headers: json, body: loginBody });
   const token = ((await login.json()) as { token?: string }).token ?? fail(`POST /users/login answered ${login.status}`);
-  console.log(`registered and logged in ${member.email} (${elapsed()})\n`);
-  const adminLogin = await fetch(`${origin}/users/login`, { method: 'POST', headers: json, body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }) });
-  const adminToken = ((await adminLogin.json()) as { token?: string }).token ?? fail(`admin login answered ${adminLogin.status}`);
+  const loginAs = async (email: string, password: string) => {
+    const res = await fetch(`${origin}/users/login`, { method: 'POST', headers: json, body: JSON.stringify({ email, password }) });
+    return ((await res.json()) as { token?: string }).token ?? fail(`login as ${email} answered ${res.status}`);
+  };
+  const adminToken = await loginAs(ADMIN_EMAIL, ADMIN_PASSWORD);
+  // A seeded member with holds, for the holds list.
+  const holder = await db
+    .prepare('SELECT u.email FROM users u JOIN holds h ON h.user_id = u.id GROUP BY u.id ORDER BY count(*) DESC LIMIT 1')
+    .first<{ email: string }>();
+  const holderToken = holder ? await loginAs(holder.email, MEMBER_PASSWORD) : token;
+  console.log(`registered and logged in ${member.email}, the admin and a member with holds (${elapsed()})\n`);
   const asAdmin = { ...json, authorization: `Bearer ${adminToken}` };
   const asMember = { ...json, authorization: `Bearer ${token}` };
 
@@ -155,7 +169,7 @@ try {
   const header = (headers: Record<string, string>, name: string) =>
     headers[name] ?? headers[name.toLowerCase()] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
   let uniqueCounter = 0;
-  // Books of their own for the write cycles (never on a seeded loan): one per connection and sample.
+  // Books of their own for the write cycles (never on a seeded loan), one copy each: one per connection and sample.
   const freshBooks = async (label: string) => {
     const ids: number[] = [];
     // Each autocannon run leaves up to one claimed book per connection behind (requests built, never sent).
@@ -164,6 +178,7 @@ try {
         .prepare("INSERT INTO books (title, title_key, genre, age_category, publish_date, author) VALUES (?1, lower(?1), 'Bench', 'Adult', '2001-01-01', 'Bench') RETURNING id")
         .bind(`Bench ${label} ${i}`)
         .first<{ id: number }>();
+      await db.prepare('INSERT INTO copies (book_id) VALUES (?)').bind(row!.id).run();
       ids.push(row!.id);
     }
     // autocannon resets a connection's context after each cycle, so books are lent per cycle from
@@ -272,6 +287,8 @@ try {
     { name: 'GET /books/by-isbn/{isbn}', method: 'GET', path: `/books/by-isbn/${catalogue.sampleIsbn}` },
     { name: 'GET /books/search?isbn=', method: 'GET', path: `/books/search?isbn=${catalogue.sampleIsbn}` },
     { name: 'GET /users/profile', method: 'GET', path: '/users/profile', headers: { authorization: `Bearer ${token}` } },
+    { name: 'GET /holds (a member’s)', method: 'GET', path: '/holds?status=open', headers: { authorization: `Bearer ${holderToken}` } },
+    { name: 'GET /books/{id}/copies', method: 'GET', path: `/books/${bookId}/copies` },
     { name: 'POST /users/login', method: 'POST', path: '/users/login', headers: json, body: loginBody, note: 'PBKDF2 100k' },
     ...writeEndpoints,
   ];
@@ -384,6 +401,75 @@ try {
     console.log(`  ${e.name.padEnd(26)} ${String(Math.round(r.requests.average)).padStart(6)} req/s  (status ${first.status}, ${elapsed()})`);
   }
 
+  // 4b. Writes: what one request costs in D1 (no load test: each changes state), 3 fresh samples each.
+  interface WriteScenario {
+    name: string;
+    /** Prepares the state in D1 and returns the request to make, with a note (e.g. the queue length). */
+    setup: () => Promise<{ path: string; token: string; body: unknown; note?: string }>;
+  }
+  const memberId = (await db.prepare('SELECT id FROM users WHERE email = ?').bind(member.email).first<{ id: number }>())!.id;
+  const writeScenarios: WriteScenario[] = [
+    {
+      name: 'POST /loans (1 barcode)',
+      setup: async () => {
+        const copy = await db
+          .prepare(
+            "SELECT c.barcode FROM copies c WHERE c.status = 'available' AND c.book_id NOT IN " +
+              '(SELECT lb.book_id FROM loan_books lb JOIN loans l ON l.id = lb.loan_id WHERE lb.active = 1 AND l.user_id = ?) ORDER BY c.id DESC LIMIT 1',
+          )
+          .bind(memberId)
+          .first<{ barcode: string }>();
+        return { path: '/loans', token, body: { barcodes: [copy?.barcode ?? fail('no available copy')] } };
+      },
+    },
+    {
+      name: 'POST /circulation/check-in (fills a hold)',
+      setup: async () => {
+        const copy = await db
+          .prepare(
+            "SELECT c.barcode, b.holds_waiting FROM copies c JOIN books b ON b.id = c.book_id WHERE c.status = 'on_loan' AND b.holds_waiting > 0 " +
+              'ORDER BY b.holds_waiting DESC, c.id LIMIT 1',
+          )
+          .first<{ barcode: string; holds_waiting: number }>();
+        if (!copy) fail('no copy out with a waiting hold');
+        return { path: '/circulation/check-in', token: adminToken, body: { barcode: copy!.barcode }, note: `queue of ${copy!.holds_waiting}` };
+      },
+    },
+    {
+      name: 'POST /holds (joins a queue)',
+      setup: async () => {
+        const book = await db
+          .prepare(
+            'SELECT id, holds_waiting FROM books WHERE available_copies = 0 AND copies > 0 AND id NOT IN ' +
+              "(SELECT book_id FROM holds WHERE user_id = ? AND status IN ('waiting', 'ready')) AND id NOT IN " +
+              '(SELECT lb.book_id FROM loan_books lb JOIN loans l ON l.id = lb.loan_id WHERE lb.active = 1 AND l.user_id = ?) ' +
+              'ORDER BY holds_waiting DESC, id LIMIT 1',
+          )
+          .bind(memberId, memberId)
+          .first<{ id: number; holds_waiting: number }>();
+        if (!book) fail('no book to queue for');
+        return { path: '/holds', token, body: { book_id: book!.id }, note: `queue of ${book!.holds_waiting} ahead` };
+      },
+    },
+  ];
+  const writes = [];
+  for (const scenario of writeScenarios) {
+    const samples = [];
+    for (let i = 0; i < 3; i++) {
+      const { path, token: bearer, body, note } = await scenario.setup();
+      const res = await fetch(`${origin}${path}`, {
+        method: 'POST',
+        headers: { ...json, authorization: `Bearer ${bearer}` },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (res.status >= 300) fail(`${scenario.name} answered ${res.status}: ${text.slice(0, 300)}`);
+      samples.push({ status: res.status, ...timing(res.headers.get('server-timing')), note: note ?? null });
+    }
+    writes.push({ endpoint: scenario.name, samples });
+    console.log(`  ${scenario.name.padEnd(42)} ${samples.map((x) => `${x.status}/${x.round_trips}rt/${x.rows_read}rows${x.note ? ` (${x.note})` : ''}`).join('  ')}`);
+  }
+
   // 6. Report.
   const baseline = results[0]!.requests_per_s || 1;
   const rows = results.map((r) => ({
@@ -434,6 +520,7 @@ try {
           seeded: counts,
         },
         results: rows,
+        writes,
         catalogue: catalogue.figures,
       },
       null,

@@ -82,7 +82,7 @@ writeFileSync(file, `-- npm run seed (${today}): ${members} members, ${books} bo
 console.log(
   `\nseed: ${data.users.length} users, ${data.books.length} books, ${data.loans.length} loans ` +
     `(${data.stats.active} active, ${data.stats.overdue} overdue, ${data.stats.returned} returned; ` +
-    `${data.stats.loanBooks} loan_books rows) in ${statements.length} statements`,
+    `${data.stats.loanBooks} loan_books rows), ${data.stats.copies} copies, ${data.stats.holds} holds in ${statements.length} statements`,
 );
 const executed = wrangler(['d1', 'execute', 'DB', ...target, '--file', file, '--yes'], { quiet: true });
 rmSync(workDir, { recursive: true, force: true });
@@ -101,7 +101,11 @@ const [check] = d1Query<Record<string, number>>(
           (SELECT count(*) FROM loans WHERE return_date IS NULL) AS open_loans,
           (SELECT count(*) FROM loan_books) AS loan_books,
           (SELECT count(*) FROM loan_books WHERE active = 1) AS active_loan_books,
-          (SELECT count(*) FROM books WHERE on_loan = 1) AS books_on_loan,
+          (SELECT count(*) FROM copies WHERE status = 'on_loan') AS copies_on_loan,
+          (SELECT count(*) FROM copies) AS copies,
+          (SELECT count(*) FROM holds WHERE status = 'waiting') AS holds_waiting,
+          (SELECT sum(holds_waiting) FROM books) AS book_holds_waiting,
+          (SELECT sum(copies) - sum(available_copies) FROM books) AS copies_not_available,
           (SELECT count(*) FROM books_fts WHERE books_fts MATCH '"garden"') AS fts_garden,
           (SELECT count(*) FROM books WHERE title LIKE '%garden%' OR author LIKE '%garden%' OR genre LIKE '%garden%') AS like_garden,
           (SELECT group_concat(name || '=' || value, ' ') FROM counters WHERE name IN ('users', 'books', 'loans')) AS counters`,
@@ -115,7 +119,11 @@ if (
   check.loans !== data.loans.length ||
   check.loan_books !== data.stats.loanBooks ||
   check.active_loan_books !== data.stats.booksOnLoan ||
-  check.books_on_loan !== data.stats.booksOnLoan ||
+  check.copies_on_loan !== data.stats.booksOnLoan ||
+  check.copies_not_available !== data.stats.booksOnLoan ||
+  check.copies !== data.stats.copies ||
+  check.holds_waiting !== data.stats.holds ||
+  check.book_holds_waiting !== data.stats.holds ||
   check.fts_garden !== check.like_garden
 ) {
   fail('the row counts do not match what was generated');

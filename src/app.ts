@@ -1,5 +1,9 @@
 import { createApp } from './lib/create-app';
 import { booksRouter } from './routes/books';
+import { circulationRouter } from './routes/circulation';
+import { copiesRouter } from './routes/copies';
+import { holdsRouter } from './routes/holds';
+import { noticesRouter } from './routes/notices';
 import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
 import { loansRouter } from './routes/loans';
@@ -14,7 +18,12 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
   description: 'A token from `POST /users/login`, valid for one hour.',
 });
 
-const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', booksRouter).route('/', loansRouter);
+const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', booksRouter)
+  .route('/', copiesRouter)
+  .route('/', loansRouter)
+  .route('/', holdsRouter)
+  .route('/', circulationRouter)
+  .route('/', noticesRouter);
 
 app.doc31('/openapi.json', {
   openapi: '3.1.0',

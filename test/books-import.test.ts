@@ -8,6 +8,8 @@ beforeAll(async () => {
 });
 
 const HEADER = 'title,author,genre,age_category,publish_date,isbn';
+/** The export writes every import column, `copies` (each book's copies not withdrawn) included. */
+const EXPORT_HEADER = `${HEADER},copies`;
 let counter = 0;
 /** A title no other test uses. */
 const fresh = (label = 'Book') => `${label} ${Date.now().toString(36)}-${++counter}`;
@@ -256,15 +258,15 @@ describe('GET /books/export', () => {
     expect(res.headers.get('Content-Disposition')).toBe('attachment; filename="books.csv"');
     const csv = await res.text();
     const lines = csv.split('\r\n');
-    expect(lines[0]).toBe(HEADER);
+    expect(lines[0]).toBe(EXPORT_HEADER);
     expect(lines).toHaveLength(total + 2); // header, rows, and the empty string after the last CRLF
     // Quoting and the formula guard.
-    expect(lines[1]).toBe('"Hello, ""quoted"" world","Smith, Jane",G,Adult,2001-01-01,');
-    expect(lines[2]).toBe(`"'=HYPERLINK(""http://evil.example"")",'+Sum,G,Adult,2001-01-02,`);
-    expect(lines[3]).toBe("'-minus first,'@at first,G,Adult,2001-01-03,");
-    expect(lines[4]).toBe("'Salem's Lot,Stephen King,G,Adult,2001-01-04,");
-    expect(lines[6]).toBe("''=already guarded,''@twice,G,Adult,2001-01-06,");
-    expect(csv).toContain('Round trip 5,Author 5,Genre 2,Adult,2002-03-04,9780804429573\r\n');
+    expect(lines[1]).toBe('"Hello, ""quoted"" world","Smith, Jane",G,Adult,2001-01-01,,1');
+    expect(lines[2]).toBe(`"'=HYPERLINK(""http://evil.example"")",'+Sum,G,Adult,2001-01-02,,1`);
+    expect(lines[3]).toBe("'-minus first,'@at first,G,Adult,2001-01-03,,1");
+    expect(lines[4]).toBe("'Salem's Lot,Stephen King,G,Adult,2001-01-04,,1");
+    expect(lines[6]).toBe("''=already guarded,''@twice,G,Adult,2001-01-06,,1");
+    expect(csv).toContain('Round trip 5,Author 5,Genre 2,Adult,2002-03-04,9780804429573,1\r\n');
 
     // Re-importing it into the same catalogue creates nothing; into an empty one, the same books.
     expect(await importCsv(csv)).toEqual({ created: 0, skipped: total, failed: [] });
@@ -272,12 +274,31 @@ describe('GET /books/export', () => {
     expect(await importCsv(csv)).toEqual({ created: total, skipped: 0, failed: [] });
     const again = (await env.DB.prepare('SELECT title, author, genre, age_category, publish_date, isbn FROM books ORDER BY id').all()).results;
     expect(again).toEqual(original);
+    // Every imported book has its copy (the default, one), with an assigned barcode.
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM books WHERE copies <> 1 OR available_copies <> 1").first('n')).toBe(0);
+  });
+
+  it('creates `copies` copies per row (default 1, 0 allowed), refuses a bad count per row, and at most 10,000 copies in all', async () => {
+    const [a, b, c, d] = [fresh(), fresh(), fresh(), fresh()];
+    const csv = `${HEADER},copies\n${a},A,G,Adult,2001-01-01,,3\n${b},A,G,Adult,2001-01-01,,\n${c},A,G,Adult,2001-01-01,,0\n${d},A,G,Adult,2001-01-01,,x\n`;
+    const result = await importCsv(csv);
+    expect(result).toMatchObject({ created: 3, skipped: 0, failed: [{ line: 5, errors: { copies: expect.any(Array) } }] });
+    const counts = await env.DB.prepare('SELECT title, copies FROM books WHERE title IN (?, ?, ?) ORDER BY id').bind(a, b, c).all();
+    expect(counts.results).toEqual([
+      { title: a, copies: 3 },
+      { title: b, copies: 1 },
+      { title: c, copies: 0 },
+    ]);
+    const barcodes = await env.DB.prepare('SELECT count(*) AS n FROM copies c JOIN books b ON b.id = c.book_id WHERE b.title = ? AND c.barcode GLOB ?').bind(a, 'C[0-9]*').first('n');
+    expect(barcodes).toBe(3);
+    const many = Array.from({ length: 201 }, () => `${fresh()},A,G,Adult,2001-01-01,,50`);
+    await expectProblem(await upload(`${HEADER},copies\n${many.join('\n')}\n`), 413, 'PAYLOAD_TOO_LARGE');
   });
 
   it('exports an empty catalogue as the header alone', async () => {
     await env.DB.prepare('DELETE FROM books').run();
     const res = await call('GET', '/books/export', { token: admin.token });
-    expect(await res.text()).toBe(`${HEADER}\r\n`);
+    expect(await res.text()).toBe(`${EXPORT_HEADER}\r\n`);
   });
 
   it('is for admins only', async () => {

@@ -15,7 +15,7 @@ const bookFields = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-/** A loan written straight into D1 (the loans module's job); triggers keep readers and on_loan. */
+/** A loan written straight into D1 (the loans module's job) on each book's first copy; triggers keep readers and counts. */
 async function lend(bookIds: number[], { active = false } = {}) {
   const loan = await env.DB.prepare(
     "INSERT INTO loans (user_id, loan_date, deadline, return_date) VALUES (NULL, '2026-01-01', '2026-01-15', ?) RETURNING id",
@@ -23,7 +23,9 @@ async function lend(bookIds: number[], { active = false } = {}) {
     .bind(active ? null : '2026-01-10')
     .first<{ id: number }>();
   await env.DB.batch(
-    bookIds.map((book) => env.DB.prepare('INSERT INTO loan_books (loan_id, book_id, active) VALUES (?, ?, ?)').bind(loan!.id, book, active ? 1 : 0)),
+    bookIds.map((book) => env.DB.prepare('INSERT INTO loan_books (loan_id, book_id, copy_id, active) VALUES (?, ?, (SELECT min(id) FROM copies WHERE book_id = ?), ?)')
+        .bind(loan!.id, book, book, active ? 1 : 0),
+    ),
   );
   return loan!.id;
 }
@@ -57,6 +59,9 @@ describe('POST /books', () => {
       publish_date: '2001-01-01',
       author: 'Ursula K. Le Guin',
       isbn: null,
+      copies: 1,
+      available_copies: 1,
+      holds_waiting: 0,
       available: true,
     });
     expect(await expectStatus(await call('GET', `/books/${book.id}`), 200)).toEqual(book);
@@ -183,7 +188,7 @@ describe('PUT /books/{id}', () => {
     const book = await makeBook(editor);
     const replacement = bookFields({ genre: 'Poetry', age_category: 'Children', publish_date: '1999-12-31', author: 'New Author' });
     const updated = await expectStatus(await call('PUT', `/books/${book.id}`, { token: editor.token, body: replacement }), 200);
-    expect(updated).toEqual({ id: book.id, ...replacement, isbn: null, available: true });
+    expect(updated).toEqual({ id: book.id, ...replacement, isbn: null, copies: 1, available_copies: 1, holds_waiting: 0, available: true });
     expect(await expectStatus(await call('GET', `/books/${book.id}`), 200)).toEqual(updated);
   });
 
@@ -313,7 +318,21 @@ describe('GET /books', () => {
     expect(link).toContain('</books?page=1&per_page=3>; rel="prev"');
     expect(link).toContain('</books?page=3&per_page=3>; rel="next"');
     expect(link).toContain(`</books?page=${pages}&per_page=3>; rel="last"`);
-    for (const book of page.items) expect(Object.keys(book).sort()).toEqual(['age_category', 'author', 'available', 'genre', 'id', 'isbn', 'publish_date', 'title']);
+    for (const book of page.items) {
+      expect(Object.keys(book).sort()).toEqual([
+        'age_category',
+        'author',
+        'available',
+        'available_copies',
+        'copies',
+        'genre',
+        'holds_waiting',
+        'id',
+        'isbn',
+        'publish_date',
+        'title',
+      ]);
+    }
   });
 
   it('orders by id, and consecutive pages neither overlap nor skip', async () => {

@@ -89,8 +89,11 @@ export async function makeBook(admin: TestUser, fields: Record<string, unknown> 
 }
 
 let seededBookCounter = 0;
-/** Inserts a book straight into D1 (no API, no admin needed); returns its id. */
-export async function seedBook(fields: Partial<Record<'title' | 'genre' | 'age_category' | 'publish_date' | 'author', string>> = {}) {
+/** Inserts a book straight into D1 (no API, no admin needed) with `copies` copies (default 1); returns its id. */
+export async function seedBook(
+  fields: Partial<Record<'title' | 'genre' | 'age_category' | 'publish_date' | 'author', string>> = {},
+  copies = 1,
+) {
   const n = ++seededBookCounter;
   const row = await env.DB.prepare(
     'INSERT INTO books (title, genre, age_category, publish_date, author) VALUES (?, ?, ?, ?, ?) RETURNING id',
@@ -103,8 +106,17 @@ export async function seedBook(fields: Partial<Record<'title' | 'genre' | 'age_c
       fields.author ?? 'Seeded Author',
     )
     .first<{ id: number }>();
+  for (let i = 0; i < copies; i++) await env.DB.prepare('INSERT INTO copies (book_id) VALUES (?)').bind(row!.id).run();
   return row!.id;
 }
+
+/** The copies of a book straight from D1, by id. */
+export const copiesOf = async (bookId: number) =>
+  (
+    await env.DB.prepare('SELECT id, barcode, status FROM copies WHERE book_id = ? ORDER BY id')
+      .bind(bookId)
+      .all<{ id: number; barcode: string; status: string }>()
+  ).results;
 
 /** Rows in both loan tables: a refused write must leave both unchanged. */
 export const rowCounts = () =>

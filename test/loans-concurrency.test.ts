@@ -118,7 +118,7 @@ describe('racing writes on one loan', () => {
     );
     const { winners } = await settle(responses, 200, 'BOOK_NOT_ON_LOAN');
     expect(winners).toHaveLength(1);
-    const state = await env.DB.prepare('SELECT readers, on_loan FROM books WHERE id = ?').bind(book).first();
+    const state = await env.DB.prepare('SELECT readers, 1 - available_copies AS on_loan FROM books WHERE id = ?').bind(book).first();
     expect(state).toEqual({ readers: 0, on_loan: 0 });
   });
 });

@@ -18,7 +18,8 @@ const listLoans = (user: TestUser, query = '') => call('GET', `/loans${query}`, 
 
 
 const bookState = (id: number) =>
-  env.DB.prepare('SELECT readers, on_loan FROM books WHERE id = ?').bind(id).first<{ readers: number; on_loan: number }>();
+  // Single-copy books: on loan exactly when their copy is not available.
+  env.DB.prepare('SELECT readers, 1 - available_copies AS on_loan FROM books WHERE id = ?').bind(id).first<{ readers: number; on_loan: number }>();
 
 const setDeadline = (loanId: number, deadline: string) =>
   env.DB.prepare('UPDATE loans SET deadline = ? WHERE id = ?').bind(deadline, loanId).run();
@@ -47,8 +48,24 @@ describe('POST /loans', () => {
       renewals: 0,
       status: 'active',
       books: [expect.objectContaining({ id: first, available: false }), expect.objectContaining({ id: second, available: false })],
+      copies: [
+        { id: expect.any(Number), barcode: expect.stringMatching(/^C\d{8}$/), book_id: first, return_date: null },
+        { id: expect.any(Number), barcode: expect.stringMatching(/^C\d{8}$/), book_id: second, return_date: null },
+      ],
     });
-    expect(Object.keys(loan.books[0]).sort()).toEqual(['age_category', 'author', 'available', 'genre', 'id', 'isbn', 'publish_date', 'title']);
+    expect(Object.keys(loan.books[0]).sort()).toEqual([
+      'age_category',
+      'author',
+      'available',
+      'available_copies',
+      'copies',
+      'genre',
+      'holds_waiting',
+      'id',
+      'isbn',
+      'publish_date',
+      'title',
+    ]);
     expect(await bookState(first)).toEqual({ readers: 1, on_loan: 1 });
     expect(await expectStatus(await getLoan(member, loan.id), 200)).toEqual(loan);
   });
@@ -102,11 +119,11 @@ describe('POST /loans', () => {
     // Simulate a guard that lets a taken book through: the partial unique index must still refuse.
     const book = await seedBook();
     await openLoan(other, [book]);
-    await env.DB.prepare('UPDATE books SET on_loan = 0 WHERE id = ?').bind(book).run();
+    await env.DB.prepare("UPDATE copies SET status = 'available' WHERE book_id = ?").bind(book).run();
     const before = await rowCounts();
     await expectProblem(await checkout(member, { book_ids: [book] }), 409, 'BOOK_UNAVAILABLE');
     expect(await rowCounts()).toEqual(before);
-    await env.DB.prepare('UPDATE books SET on_loan = 1 WHERE id = ?').bind(book).run();
+    await env.DB.prepare("UPDATE copies SET status = 'on_loan' WHERE book_id = ?").bind(book).run();
   });
 
   it('inserts every requested book on the new loan, even after an earlier failed checkout', async () => {

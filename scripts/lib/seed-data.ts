@@ -8,8 +8,13 @@
 // - deadline = loan_date + 14 days per renewal (+ the first 14), renewals 0..2;
 //   active loans have deadline >= today, overdue ones deadline < today, returned ones a
 //   return_date between loan_date and today.
-// books.readers / books.on_loan, the counters table and books_fts are left to the triggers of
-// migrations/0001 (the counters are re-derived at the end anyway, in case they had drifted).
+// - popular titles have several copies (barcode `C` + the copy id on 8 digits); an open loan holds
+//   each book's first copy, so a popular title out on loan still has copies on the shelf;
+// - holds wait only on single-copy books that are out, by members without that book out, at most
+//   one open hold per member and book (none is ready: nothing sits on the hold shelf).
+// books.readers and the book counts (copies, available_copies, holds_waiting), the counters table
+// and books_fts are left to the triggers of migrations/0001 and 0006 (the counters are re-derived
+// at the end anyway, in case they had drifted).
 
 export interface SeedOptions {
   books: number;
@@ -221,13 +226,30 @@ export interface SeedLoan {
   book_ids: number[];
 }
 
+export interface SeedCopy {
+  id: number;
+  book_id: number;
+  barcode: string;
+}
+
+export interface SeedHold {
+  id: number;
+  user_id: number;
+  book_id: number;
+  placed_on: string;
+}
+
 export interface SeedData {
   users: SeedUser[];
   books: SeedBook[];
+  copies: SeedCopy[];
   loans: SeedLoan[];
+  holds: SeedHold[];
+  /** The first copy of each book: the one open loans hold. */
+  firstCopy: Map<number, number>;
   /** The first member, for the printed login example. */
   demoMember: SeedUser;
-  stats: { active: number; overdue: number; returned: number; loanBooks: number; booksOnLoan: number };
+  stats: { active: number; overdue: number; returned: number; loanBooks: number; booksOnLoan: number; copies: number; holds: number };
 }
 
 function makeTitle(rnd: Random, genre: string): string {
@@ -389,8 +411,40 @@ export function generateSeed(options: SeedOptions): SeedData {
     .sort((a, b) => (a.d.loan_date < b.d.loan_date ? -1 : a.d.loan_date > b.d.loan_date ? 1 : a.i - b.i))
     .map(({ d }, i) => ({ id: i + 1, ...d }));
 
+  // Copies: the most borrowed 5% of titles get three, the next 10% two, the rest one.
+  const copyCount = new Map<number, number>();
+  popularity.forEach((bookId, rank) => copyCount.set(bookId, rank < popularity.length * 0.05 ? 3 : rank < popularity.length * 0.15 ? 2 : 1));
+  const copies: SeedCopy[] = [];
+  const firstCopy = new Map<number, number>();
+  for (const book of books) {
+    for (let k = 0; k < (copyCount.get(book.id) ?? 1); k++) {
+      const id = copies.length + 1;
+      if (k === 0) firstCopy.set(book.id, id);
+      copies.push({ id, book_id: book.id, barcode: `C${String(id).padStart(8, '0')}` });
+    }
+  }
+
+  // Holds: about one per 50 loans (at least a few), queued on single-copy books that are out.
   const todayIso = fromDay(today);
-  const stats = { active: 0, overdue: 0, returned: 0, loanBooks: 0, booksOnLoan: onLoan };
+  const holds: SeedHold[] = [];
+  const outSingle = shuffle(
+    rnd,
+    loans.filter((l) => l.return_date === null).flatMap((l) => l.book_ids.filter((b) => copyCount.get(b) === 1).map((b) => [b, l] as const)),
+  );
+  const holdTarget = outSingle.length === 0 || memberIds.length < 2 ? 0 : Math.max(5, Math.round(options.loans / 50));
+  const holding = new Set<string>();
+  for (let attempt = 0; holds.length < holdTarget && attempt < holdTarget * 10; attempt++) {
+    const [bookId, loan] = outSingle[attempt % outSingle.length]!;
+    const userId = memberIds[int(rnd, 0, memberIds.length - 1)]!;
+    const key = `${userId}:${bookId}`;
+    if (userId === loan.user_id || holding.has(key)) continue;
+    holding.add(key);
+    holds.push({ id: 0, user_id: userId, book_id: bookId, placed_on: fromDay(toDay(loan.loan_date) + int(rnd, 0, Math.max(0, today - toDay(loan.loan_date)))) });
+  }
+  // Ids in placing order, as the API would have assigned them.
+  holds.sort((a, b) => (a.placed_on < b.placed_on ? -1 : a.placed_on > b.placed_on ? 1 : 0)).forEach((h, i) => (h.id = i + 1));
+
+  const stats = { active: 0, overdue: 0, returned: 0, loanBooks: 0, booksOnLoan: onLoan, copies: copies.length, holds: holds.length };
   for (const loan of loans) {
     stats.loanBooks += loan.book_ids.length;
     if (loan.return_date !== null) stats.returned++;
@@ -398,7 +452,7 @@ export function generateSeed(options: SeedOptions): SeedData {
     else stats.active++;
   }
 
-  return { users, books, loans, demoMember: users[1] ?? users[0]!, stats };
+  return { users, books, copies, loans, holds, firstCopy, demoMember: users[1] ?? users[0]!, stats };
 }
 
 /**
@@ -407,8 +461,11 @@ export function generateSeed(options: SeedOptions): SeedData {
  * (negative ids, emails prefixed so the demo ones are free) and deleted once the demo admin exists.
  */
 export const RESET_STATEMENTS = [
+  'DELETE FROM notices;',
+  'DELETE FROM holds;',
   'DELETE FROM loan_books;',
   'DELETE FROM loans;',
+  'DELETE FROM copies;',
   'DELETE FROM books;',
   "UPDATE users SET id = -id, email = 'replaced-' || id || '-' || email WHERE id > 0;",
 ] as const;
@@ -420,9 +477,13 @@ export const FINAL_STATEMENTS = [
   `UPDATE counters SET value = (SELECT count(*) FROM users) WHERE name = 'users';`,
   `UPDATE counters SET value = (SELECT count(*) FROM books) WHERE name = 'books';`,
   `UPDATE counters SET value = (SELECT count(*) FROM loans) WHERE name = 'loans';`,
+  `UPDATE counters SET value = (SELECT count(*) FROM copies WHERE status <> 'withdrawn') WHERE name = 'copies';`,
+  `UPDATE counters SET value = (SELECT count(*) FROM copies WHERE status = 'available') WHERE name = 'available_copies';`,
+  `UPDATE counters SET value = (SELECT count(*) FROM holds WHERE status = 'waiting') WHERE name = 'holds_waiting';`,
+  `UPDATE counters SET value = (SELECT count(*) FROM holds WHERE status = 'ready') WHERE name = 'holds_ready';`,
 ] as const;
 
-/** Inserts for `data`, parents before children; the triggers derive readers, on_loan and FTS. */
+/** Inserts for `data`, parents before children; the triggers derive readers, the book counts, copy statuses and FTS. */
 export function* insertAll(data: SeedData): Generator<string> {
   yield* insertStatements(
     'users',
@@ -435,18 +496,30 @@ export function* insertAll(data: SeedData): Generator<string> {
     data.books.map((b) => [b.id, b.title, b.genre, b.age_category, b.publish_date, b.author]),
   );
   yield* insertStatements(
+    'copies',
+    ['id', 'book_id', 'barcode'],
+    data.copies.map((c) => [c.id, c.book_id, c.barcode]),
+  );
+  yield* insertStatements(
     'loans',
     ['id', 'user_id', 'loan_date', 'deadline', 'return_date', 'renewals'],
     data.loans.map((l) => [l.id, l.user_id, l.loan_date, l.deadline, l.return_date, l.renewals]),
   );
   yield* insertStatements(
     'loan_books',
-    ['loan_id', 'book_id', 'active'],
+    ['loan_id', 'book_id', 'copy_id', 'active', 'return_date'],
     (function* () {
       for (const loan of data.loans) {
-        for (const bookId of loan.book_ids) yield [loan.id, bookId, loan.return_date === null ? 1 : 0] as const;
+        for (const bookId of loan.book_ids) {
+          yield [loan.id, bookId, data.firstCopy.get(bookId)!, loan.return_date === null ? 1 : 0, loan.return_date] as const;
+        }
       }
     })(),
+  );
+  yield* insertStatements(
+    'holds',
+    ['id', 'user_id', 'book_id', 'status', 'placed_on'],
+    data.holds.map((h) => [h.id, h.user_id, h.book_id, 'waiting', h.placed_on]),
   );
 }
 

@@ -47,11 +47,14 @@ export const books = sqliteTable(
     title_key: text('title_key'),
     // ISBN-13, digits only (ISBN-10 input is converted); optional, unique when present.
     isbn: text('isbn'),
-    // Both maintained by triggers on loan_books (migrations/0001), so reads never aggregate.
+    // Kept by triggers (migrations/0001, 0006), so reads never aggregate: loans that ever held the
+    // book; its copies not withdrawn; those on the shelf (`available`); holds waiting for it.
     readers: integer('readers').notNull().default(0),
-    on_loan: integer('on_loan', { mode: 'boolean' }).notNull().default(false),
-    // The ETag: raised by every change to what a book answer shows, `available` included (the
-    // loan triggers change on_loan; a trigger raises the version then, migrations/0004).
+    copies: integer('copies').notNull().default(0),
+    available_copies: integer('available_copies').notNull().default(0),
+    holds_waiting: integer('holds_waiting').notNull().default(0),
+    // The ETag: raised by every change to what a book answer shows, its counts included (the copy
+    // and hold triggers change them; a trigger raises the version then, migrations/0004 and 0006).
     version: integer('version').notNull().default(1),
   },
   (t) => [
@@ -81,24 +84,132 @@ export const loans = sqliteTable(
   ],
 );
 
+export const COPY_STATUSES = ['available', 'on_loan', 'on_hold_shelf', 'lost', 'withdrawn'] as const;
+export type CopyStatus = (typeof COPY_STATUSES)[number];
+
+/** The physical items of a book. Circulation (loans, holds) is about copies; triggers keep the book's counts. */
+export const copies = sqliteTable(
+  'copies',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    book_id: integer('book_id')
+      .notNull()
+      .references(() => books.id, { onDelete: 'cascade' }),
+    // Stored upper-case, so the plain UNIQUE index is case-insensitive. NULL only for the instant
+    // between an insert without one and the trigger that assigns `C` + the id (migrations/0006).
+    barcode: text('barcode'),
+    location: text('location'),
+    status: text('status', { enum: COPY_STATUSES }).notNull().default('available'),
+    // The ETag: every statement that changes the row raises it (the app's and the triggers').
+    version: integer('version').notNull().default(1),
+  },
+  (t) => [
+    uniqueIndex('copies_barcode_unique').on(t.barcode),
+    index('copies_book_idx').on(t.book_id, t.id),
+    // "The available copy with the lowest id" for a checkout or a new hold: one index probe.
+    index('copies_available_idx').on(t.book_id, t.id).where(sql`${t.status} = 'available'`),
+    check('copies_barcode_upper', sql`${t.barcode} = upper(${t.barcode})`),
+    check('copies_status_valid', sql`${t.status} IN ('available', 'on_loan', 'on_hold_shelf', 'lost', 'withdrawn')`),
+  ],
+);
+
+/**
+ * One row per copy a loan has held. `active` is 1 while the copy is out on the loan; the partial
+ * unique indexes make "a copy is out on at most one loan" and "at most one copy of a book out per
+ * loan" properties of the database.
+ */
 export const loanBooks = sqliteTable(
   'loan_books',
   {
+    id: integer('id').primaryKey({ autoIncrement: true }),
     loan_id: integer('loan_id')
       .notNull()
       .references(() => loans.id, { onDelete: 'cascade' }),
     book_id: integer('book_id')
       .notNull()
       .references(() => books.id, { onDelete: 'cascade' }),
-    // 1 while the loan is not returned; the partial unique index below turns
-    // "a book is on at most one active loan" into a database constraint.
+    copy_id: integer('copy_id')
+      .notNull()
+      .references(() => copies.id, { onDelete: 'cascade' }),
     active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    return_date: text('return_date'),
   },
   (t) => [
-    primaryKey({ columns: [t.loan_id, t.book_id] }),
-    uniqueIndex('loan_books_one_active_loan_per_book').on(t.book_id).where(sql`${t.active} = 1`),
-    index('loan_books_book_idx').on(t.book_id),
+    uniqueIndex('loan_books_one_active_loan_per_copy').on(t.copy_id).where(sql`${t.active} = 1`),
+    uniqueIndex('loan_books_one_copy_per_book_per_loan').on(t.loan_id, t.book_id).where(sql`${t.active} = 1`),
+    index('loan_books_loan_idx').on(t.loan_id, t.book_id),
+    index('loan_books_book_idx').on(t.book_id, t.active),
+    index('loan_books_copy_idx').on(t.copy_id, t.id),
   ],
+);
+
+export const HOLD_STATUSES = ['waiting', 'ready', 'fulfilled', 'cancelled', 'expired'] as const;
+export type HoldStatus = (typeof HOLD_STATUSES)[number];
+
+/**
+ * The queue for a title, first come first served by id. Holds keep the book and copy ids they were
+ * written with (no foreign key, no cascade); the user's goes NULL when the account does.
+ */
+export const holds = sqliteTable(
+  'holds',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    user_id: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
+    book_id: integer('book_id').notNull(),
+    status: text('status', { enum: HOLD_STATUSES }).notNull().default('waiting'),
+    copy_id: integer('copy_id'),
+    placed_on: text('placed_on').notNull(),
+    ready_on: text('ready_on'),
+    pickup_by: text('pickup_by'),
+    closed_on: text('closed_on'),
+  },
+  (t) => [
+    uniqueIndex('holds_one_ready_per_copy').on(t.copy_id).where(sql`${t.status} = 'ready'`),
+    uniqueIndex('holds_one_open_per_user_book').on(t.user_id, t.book_id).where(sql`${t.status} IN ('waiting', 'ready')`),
+    // The queue: the first waiting hold of a book, and positions, walk this.
+    index('holds_waiting_idx').on(t.book_id, t.id).where(sql`${t.status} = 'waiting'`),
+    index('holds_book_idx').on(t.book_id, t.status, t.id),
+    index('holds_user_idx').on(t.user_id, t.id),
+    check('holds_status_valid', sql`${t.status} IN ('waiting', 'ready', 'fulfilled', 'cancelled', 'expired')`),
+  ],
+);
+
+export const NOTICE_KINDS = ['hold_ready', 'hold_expired', 'due_soon', 'overdue'] as const;
+
+export const notices = sqliteTable(
+  'notices',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    user_id: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: NOTICE_KINDS }).notNull(),
+    created_at: text('created_at').notNull(),
+    book_id: integer('book_id'),
+    loan_id: integer('loan_id'),
+    hold_id: integer('hold_id'),
+    message: text('message').notNull(),
+  },
+  (t) => [index('notices_user_idx').on(t.user_id, t.id)],
+);
+
+/**
+ * One row (id = 1) that every circulation write sets as its batch's first statement: triggers
+ * cannot see the app's clock or caller, so they read today's date, the actor and the pickup period
+ * from here (never date('now'), which would ignore a test's fake clock). D1 serialises batches, so
+ * a batch's triggers always see its own values.
+ */
+export const circulationContext = sqliteTable(
+  'circulation_context',
+  {
+    id: integer('id').primaryKey(),
+    today: text('today').notNull(),
+    /** The request's timestamp (ISO 8601 UTC), for rows triggers write such as notices. */
+    now: text('now').notNull(),
+    actor_id: integer('actor_id'),
+    hold_pickup_days: integer('hold_pickup_days').notNull(),
+  },
+  (t) => [check('circulation_context_one_row', sql`${t.id} = 1`)],
 );
 
 /** Row counts kept current by triggers, so a page's `total` reads one row instead of the table. */
@@ -128,3 +239,6 @@ export const idempotencyKeys = sqliteTable(
 export type UserRow = typeof users.$inferSelect;
 export type BookRow = typeof books.$inferSelect;
 export type LoanRow = typeof loans.$inferSelect;
+export type CopyRow = typeof copies.$inferSelect;
+export type HoldRow = typeof holds.$inferSelect;
+export type NoticeRow = typeof notices.$inferSelect;

@@ -107,3 +107,20 @@ export const queryId = (name: string, description: string) =>
   positiveIntegerText('Must be a positive integer.').optional().openapi({ param: { name, in: 'query' }, type: 'integer', minimum: 1, description });
 
 export const messageSchema = z.object({ message: z.string() }).openapi('Message');
+
+/** A copy's barcode as clients write it: 1–32 of [A-Za-z0-9-], compared and stored upper-case. */
+const BARCODE = /^[A-Za-z0-9-]{1,32}$/;
+export const barcode = text(true)
+  .regex(BARCODE, 'Must be 1–32 characters of A–Z, a–z, 0–9 and -.')
+  .transform((value) => value.toUpperCase())
+  .openapi({ type: 'string', pattern: BARCODE.source, example: 'LIB-0042' });
+
+/** The form the service assigns (`C` + 8 digits): a client may look it up but never choose it. */
+export const ASSIGNED_BARCODE = /^C\d{8}$/;
+export const assignedBarcodeFor = (copyId: number) => `C${String(copyId).padStart(8, '0')}`;
+
+export const newBarcode = barcode
+  .refine((value) => !ASSIGNED_BARCODE.test(value), 'C followed by 8 digits is reserved for barcodes the service assigns.')
+  .openapi({ description: 'Unique ignoring case, stored upper-case. Omit it to have `C` + the copy id on 8 digits assigned.' });
+
+export const barcodeParam = (name: string) => barcode.openapi({ param: { name, in: 'path' }, example: 'C00000042' });

@@ -13,6 +13,10 @@ export const problemSchema = z
     instance: z.string(),
     request_id: z.string(),
     errors: z.record(z.string(), z.array(z.string())).optional(),
+    blockers: z
+      .array(z.object({ code: z.enum(PROBLEM_CODES), detail: z.string(), book_id: z.number().int().optional() }))
+      .optional()
+      .openapi({ description: 'On a circulation 409: every reason that applies, in the order of refusals; `code` is the first.' }),
   })
   .openapi('Problem', { description: 'RFC 9457 problem details. Switch on `code`, never on `detail`.' });
 

@@ -29,6 +29,15 @@ export const PROBLEM_CODES = [
   'BOOK_ON_ACTIVE_LOAN',
   'NOT_CONFIGURED',
   'SERVICE_UNAVAILABLE',
+  'BARCODE_TAKEN',
+  'COPY_UNAVAILABLE',
+  'COPY_NOT_ON_LOAN',
+  'COPY_ON_LOAN',
+  'NO_LENDABLE_COPIES',
+  'HOLD_EXISTS',
+  'ALREADY_BORROWED',
+  'HOLD_CLOSED',
+  'HOLD_PENDING',
   'PRECONDITION_FAILED',
   'IDEMPOTENCY_KEY_REUSED',
   'URI_TOO_LONG',
@@ -57,13 +66,20 @@ const TITLES: Record<number, string> = {
 
 export type FieldErrors = Record<string, string[]>;
 
+/** One reason a circulation write is refused (contract, "Order of refusals"); item-level ones name their book. */
+export interface Blocker {
+  code: ProblemCode;
+  detail: string;
+  book_id?: number;
+}
+
 /** Thrown by handlers and middleware; `onError` renders it. Handlers never build error JSON. */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
     readonly code: ProblemCode,
     readonly detail: string,
-    readonly options: { errors?: FieldErrors; headers?: Record<string, string> } = {},
+    readonly options: { errors?: FieldErrors; headers?: Record<string, string>; blockers?: Blocker[] } = {},
   ) {
     super(detail);
     this.name = 'ApiError';
@@ -93,6 +109,7 @@ export interface Problem {
   instance: string;
   request_id: string;
   errors?: FieldErrors;
+  blockers?: Blocker[];
 }
 
 export function problemResponse(c: Context, error: ApiError): Response {
@@ -105,6 +122,7 @@ export function problemResponse(c: Context, error: ApiError): Response {
     instance: c.req.path,
     request_id: c.get('requestId') ?? '',
     ...(error.options.errors ? { errors: error.options.errors } : {}),
+    ...(error.options.blockers ? { blockers: error.options.blockers } : {}),
   };
   for (const [name, value] of Object.entries(error.options.headers ?? {})) c.header(name, value);
   return c.body(JSON.stringify(body), error.status, { 'Content-Type': 'application/problem+json' });

@@ -9,7 +9,7 @@ export const EXPORT_PAGE_SIZE = 500;
 
 const exportPage = (db: Database, afterId: number) =>
   db
-    .select({ id: books.id, title: books.title, author: books.author, genre: books.genre, age_category: books.age_category, publish_date: books.publish_date, isbn: books.isbn })
+    .select({ id: books.id, title: books.title, author: books.author, genre: books.genre, age_category: books.age_category, publish_date: books.publish_date, isbn: books.isbn, copies: books.copies })
     .from(books)
     .where(gt(books.id, afterId))
     .orderBy(asc(books.id))
@@ -33,7 +33,7 @@ export function exportCsv(db: Database, onError: (err: unknown) => void): Readab
           const rows = await exportPage(db, afterId);
           if (rows.length === 0) return controller.close();
           afterId = rows[rows.length - 1]!.id;
-          controller.enqueue(encoder.encode(rows.map((book) => csvRow(IMPORT_COLUMNS.map((column) => book[column]))).join('')));
+          controller.enqueue(encoder.encode(rows.map((book) => csvRow(IMPORT_COLUMNS.map((column) => (column === 'copies' ? String(book.copies) : book[column])))).join('')));
           if (rows.length < EXPORT_PAGE_SIZE) controller.close();
         } catch (err) {
           // The status line is gone already: cut the stream short, so the client sees a failed download.

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { clockNow } from '../../db/circulation-context';
 import type { AppEnv } from '../../env';
 import { books } from '../../db/schema';
 import { etag, ifMatch, conditionalGet } from '../../lib/conditional';
@@ -25,7 +26,7 @@ export const createBook: AppRouteHandler<typeof routes.createBook> = (c) =>
   idempotent(
     c,
     async (key) => {
-      const { version, ...row } = await insertBook(c.var.db, c.req.valid('json'), key);
+      const { version, ...row } = await insertBook(c.var.db, c.req.valid('json'), clockNow(), c.var.user.id, key);
       await invalidatePopularity(c);
       c.header('Location', `/books/${row.id}`);
       c.header('ETag', etag(version));
@@ -89,7 +90,7 @@ export const patchBook: AppRouteHandler<typeof routes.patchBook> = async (c) =>
 
 export const deleteBook: AppRouteHandler<typeof routes.deleteBook> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteBookRow(c.var.db, id, ifMatch(c, books.version));
+  await deleteBookRow(c.var.db, id, clockNow(), c.var.user.id, ifMatch(c, books.version));
   await invalidatePopularity(c);
   return c.json({ message: `Book ${id} has been deleted.` }, 200);
 };

@@ -4,10 +4,10 @@ import type { AppEnv } from '../../env';
 import { readCell, readCsv } from '../../lib/csv';
 import { ApiError, type FieldErrors, validationFailed } from '../../lib/problem';
 import { titleKey } from './books.queries';
-import { bookBody, type BookInput } from './books.schemas';
+import { bookCreateBody, type BookCreateInput } from './books.schemas';
 
 /** The columns of an import file (and of an export), in export order. */
-export const IMPORT_COLUMNS = ['title', 'author', 'genre', 'age_category', 'publish_date', 'isbn'] as const;
+export const IMPORT_COLUMNS = ['title', 'author', 'genre', 'age_category', 'publish_date', 'isbn', 'copies'] as const;
 const REQUIRED_COLUMNS = ['title', 'author', 'genre', 'age_category', 'publish_date'] as const;
 type Column = (typeof IMPORT_COLUMNS)[number];
 
@@ -36,6 +36,11 @@ interface SourceRow {
 
 const tooManyRows = () =>
   new ApiError(413, 'PAYLOAD_TOO_LARGE', `An import holds at most ${MAX_IMPORT_ROWS} rows; split the file.`);
+
+/** Copies one import may create in all (each row: `copies`, default 1). */
+export const MAX_IMPORT_COPIES = 10_000;
+const tooManyCopies = () =>
+  new ApiError(413, 'PAYLOAD_TOO_LARGE', `An import creates at most ${MAX_IMPORT_COPIES} copies in all; split the file.`);
 
 const isColumn = (name: string): name is Column => (IMPORT_COLUMNS as readonly string[]).includes(name);
 
@@ -73,8 +78,9 @@ function csvRows(text: string): SourceRow[] {
     columns.forEach((column, i) => {
       const cell = readCell(cells[i]!);
       // An empty optional cell means "not given"; an empty required one fails validation.
-      if (column === 'isbn' && cell.trim() === '') return;
-      fields[column] = cell;
+      if ((column === 'isbn' || column === 'copies') && cell.trim() === '') return;
+      // A count is a number in JSON; CSV cells are text, so digits become one (anything else fails validation).
+      fields[column] = column === 'copies' && /^\s*\d{1,6}\s*$/.test(cell) ? Number(cell) : cell;
     });
     rows.push({ line, fields });
   }
@@ -105,7 +111,7 @@ function ndjsonRows(text: string): SourceRow[] {
 }
 
 /** A book to insert, as the JSON one chunk's statement reads. */
-type Candidate = BookInput & { title_key: string };
+type Candidate = BookCreateInput & { title_key: string };
 
 /**
  * Validates every row like POST /books and drops repeats within the file (same title, ignoring
@@ -122,7 +128,7 @@ function validate(rows: SourceRow[]): { candidates: Candidate[]; failed: ImportF
       failed.push({ line: row.line, errors: row.errors });
       continue;
     }
-    const result = bookBody.safeParse(row.fields);
+    const result = bookCreateBody.safeParse(row.fields);
     if (!result.success) {
       failed.push({ line: row.line, errors: fieldErrors(result.error, 'json') });
       continue;
@@ -154,11 +160,27 @@ FROM json_each(?1) WHERE true
 ON CONFLICT DO NOTHING
 RETURNING id`;
 
+/**
+ * Each chunk's batch notes the newest book id before its insert (a counters row), so that the
+ * statement after it gives copies (`copies`, default 1, barcodes assigned by the copies trigger) to
+ * exactly the books the chunk created: AUTOINCREMENT ids only grow and the batch runs alone. A
+ * skipped row's book, already there, gets none.
+ */
+const MARK_LAST_BOOK = `INSERT INTO counters (name, value) VALUES ('import:last_book_id', (SELECT coalesce(max(id), 0) FROM books))
+ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
+const INSERT_COPIES = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
+INSERT INTO copies (book_id)
+SELECT b.id FROM json_each(?1) j
+JOIN books b ON b.title_key = json_extract(j.value, '$.title_key')
+JOIN n ON n.i <= json_extract(j.value, '$.copies')
+WHERE b.id > (SELECT value FROM counters WHERE name = 'import:last_book_id')
+ORDER BY b.id, n.i`;
+
 function* chunks(candidates: Candidate[]): Generator<string> {
   let chunk: string[] = [];
   let bytes = 0;
-  for (const { title, author, genre, age_category, publish_date, isbn, title_key } of candidates) {
-    const json = JSON.stringify({ title, author, genre, age_category, publish_date, isbn: isbn ?? null, title_key });
+  for (const { title, author, genre, age_category, publish_date, isbn, copies, title_key } of candidates) {
+    const json = JSON.stringify({ title, author, genre, age_category, publish_date, isbn: isbn ?? null, copies: copies ?? 1, title_key });
     if (chunk.length === IMPORT_CHUNK_ROWS || bytes + json.length * 3 > IMPORT_CHUNK_BYTES) {
       yield `[${chunk.join(',')}]`;
       chunk = [];
@@ -176,11 +198,12 @@ export type ImportFormat = 'csv' | 'ndjson';
 export async function importBooks(c: Context<AppEnv>, text: string, format: ImportFormat): Promise<ImportResult> {
   const rows = format === 'csv' ? csvRows(text) : ndjsonRows(text);
   const { candidates, failed, repeats } = validate(rows);
+  if (candidates.reduce((sum, book) => sum + (book.copies ?? 1), 0) > MAX_IMPORT_COPIES) throw tooManyCopies();
   const d1 = c.var.db.$client;
   let created = 0;
   for (const chunk of chunks(candidates)) {
-    const { results } = await d1.prepare(INSERT_CHUNK).bind(chunk).all();
-    created += results.length;
+    const [, inserted] = await d1.batch([d1.prepare(MARK_LAST_BOOK), d1.prepare(INSERT_CHUNK).bind(chunk), d1.prepare(INSERT_COPIES).bind(chunk)]);
+    created += inserted?.results.length ?? 0;
   }
   return { created, skipped: repeats + candidates.length - created, failed };
 }

@@ -1,14 +1,16 @@
-import { and, asc, desc, eq, gt, inArray, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, notExists, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { rawAll, rawRun } from '../../db/raw';
+import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
-import { books, counters, type BookRow } from '../../db/schema';
+import { books, copies, counters, holds, type BookRow } from '../../db/schema';
 import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
-import type { BookChanges, BookInput } from './books.schemas';
+import type { BookChanges, BookCreateInput } from './books.schemas';
 import { titleKey } from '../../lib/title-key';
 
-/** The columns a Book needs; `on_loan` is kept by triggers, so `available` costs no extra read. */
+/** The columns a Book needs; the counts are kept by triggers, so they cost no extra read. */
 export const bookColumns = {
   id: books.id,
   title: books.title,
@@ -17,13 +19,15 @@ export const bookColumns = {
   publish_date: books.publish_date,
   author: books.author,
   isbn: books.isbn,
-  on_loan: books.on_loan,
+  copies: books.copies,
+  available_copies: books.available_copies,
+  holds_waiting: books.holds_waiting,
 };
 
 export type BookRecord = Pick<BookRow, keyof typeof bookColumns>;
-export type Book = Omit<BookRecord, 'on_loan'> & { available: boolean };
+export type Book = BookRecord & { available: boolean };
 
-export const toBook = ({ on_loan, ...book }: BookRecord): Book => ({ ...book, available: !on_loan });
+export const toBook = (book: BookRecord): Book => ({ ...book, available: book.available_copies > 0 });
 
 export const titleTaken = () => new ApiError(409, 'TITLE_TAKEN', 'A book with this title already exists (titles are unique, ignoring case).');
 
@@ -67,13 +71,33 @@ export const findBook = (db: Database, id: number | SQLWrapper) =>
 /** `isbn` is an ISBN-13 (validation converts); one probe of the unique index. */
 export const findBookByIsbn = (db: Database, isbn: string) => db.select(versionedBookColumns).from(books).where(eq(books.isbn, isbn));
 
-export const insertBookStatement = (db: Database, input: BookInput) =>
-  db.insert(books).values({ ...input, title_key: titleKey(input.title) }).returning(versionedBookColumns);
-
-/** Creates a book, recording the Idempotency-Key (if any) in the same batch. */
-export async function insertBook(db: Database, input: BookInput, idempotency?: Idempotency): Promise<VersionedBook> {
-  const [[row]] = await orTitleTaken(
-    idempotentBatch(db, idempotency, [insertBookStatement(db, input)], { after: 0, status: 201, resourceId: 'inserted' }),
+/**
+ * A new book with `copies` copies (assigned barcodes), in one atomic batch that also records the
+ * Idempotency-Key (if any): settled right after the book's insert, whose row id it keeps.
+ */
+export async function insertBook(
+  db: Database,
+  { copies: copyCount = 1, ...input }: BookCreateInput,
+  clock: Clock,
+  actorId: number,
+  idempotency?: Idempotency,
+): Promise<VersionedBook> {
+  const key = titleKey(input.title);
+  const newBookId = sql`(SELECT ${books.id} FROM ${books} WHERE ${books.title_key} = ${key})`;
+  const [, , , [row]] = await orTitleTaken(
+    idempotentBatch(
+      db,
+      idempotency,
+      [
+        setCirculationContext(db, clock, actorId),
+        db.insert(books).values({ ...input, title_key: key }),
+        // n rows from a counting CTE; the barcode trigger assigns `C` + each copy's id.
+        rawRun(db, sql`WITH RECURSIVE n(i) AS (SELECT 1 WHERE ${copyCount} > 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${copyCount})
+          INSERT INTO ${copies} (book_id) SELECT ${newBookId} FROM n`),
+        db.select(versionedBookColumns).from(books).where(eq(books.title_key, key)),
+      ],
+      { after: 1, status: 201, resourceId: 'inserted' },
+    ),
   );
   return row!;
 }
@@ -100,19 +124,33 @@ export async function updateBook(db: Database, id: number, changes: BookChanges,
 }
 
 /**
- * Deletes a book unless it is on an active loan (or If-Match names another version), in one atomic
- * batch: the probe and the conditional DELETE see the same state, so a concurrent checkout cannot
- * slip in between. Returned loans simply lose the book (loan_books rows cascade). 404, 412, then 409.
+/**
+ * Deletes a book unless a copy of it is out or on the hold shelf (or If-Match names another
+ * version), in one atomic batch: the probe and the conditional writes see the same state, so a
+ * concurrent checkout cannot slip in between. Its copies go with it (cascade), returned loans lose
+ * it, and its waiting holds are cancelled. 404, 412, then 409.
  */
-export async function deleteBook(db: Database, id: number, matches?: SQL): Promise<void> {
-  const [probe, deleted] = await db.batch([
-    db.select({ on_loan: books.on_loan, matches: matchesColumn(matches) }).from(books).where(eq(books.id, id)),
-    db.delete(books).where(and(eq(books.id, id), eq(books.on_loan, false), matches)).returning({ id: books.id }),
+export async function deleteBook(db: Database, id: number, clock: Clock, actorId: number, matches?: SQL): Promise<void> {
+  const copyInUse = db
+    .select({ id: copies.id })
+    .from(copies)
+    .where(and(eq(copies.book_id, id), inArray(copies.status, ['on_loan', 'on_hold_shelf'])));
+  const deletable = and(notExists(copyInUse), sql`EXISTS (SELECT 1 FROM ${books} WHERE ${books.id} = ${id} AND ${matches ?? sql`1`})`);
+  const [, probe, , deleted] = await db.batch([
+    setCirculationContext(db, clock, actorId),
+    db.select({ id: books.id, in_use: sql<number>`EXISTS ${copyInUse}`, matches: matchesColumn(matches) }).from(books).where(eq(books.id, id)),
+    db
+      .update(holds)
+      .set({ status: 'cancelled', closed_on: clock.today })
+      .where(and(eq(holds.book_id, id), eq(holds.status, 'waiting'), deletable)),
+    db.delete(books).where(and(eq(books.id, id), deletable)).returning({ id: books.id }),
   ]);
   if (deleted.length) return;
   if (!probe[0]) throw notFound('Book');
   if (!probe[0].matches) throw preconditionFailed();
-  if (probe[0].on_loan) throw new ApiError(409, 'BOOK_ON_ACTIVE_LOAN', 'The book is on an active loan; delete it once it is returned.');
+  if (probe[0].in_use) {
+    throw new ApiError(409, 'BOOK_ON_ACTIVE_LOAN', 'A copy of the book is out on a loan or on the hold shelf; delete it once it is back.');
+  }
   throw notFound('Book');
 }
 

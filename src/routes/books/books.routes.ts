@@ -7,7 +7,7 @@ import { pageQuery } from '../../lib/paging';
 import { IMPORT_MAX_BYTES } from '../../middleware/body-guard';
 import { requireUser } from '../../middleware/auth';
 import { IMPORT_CHUNK_ROWS, MAX_IMPORT_ROWS } from './books.import';
-import { bookBody, bookPageSchema, bookPatchBody, bookSchema, importResultSchema, isbnParams, popularityQuery, popularitySchema, searchQuery } from './books.schemas';
+import { bookBody, bookCreateBody, bookPageSchema, bookPatchBody, bookSchema, importResultSchema, isbnParams, popularityQuery, popularitySchema, searchQuery } from './books.schemas';
 
 const tags = ['Books'];
 const admin = requireUser('admin');
@@ -17,7 +17,9 @@ export const listBooks = createRoute({
   path: '/books',
   tags,
   summary: 'List books',
-  description: 'The catalogue by id, one page at a time. Anyone may read it.',
+  description:
+    'The catalogue by id, one page at a time. Anyone may read it. Each book carries its counts (`copies`, ' +
+    '`available_copies`, `holds_waiting`), kept current by the database, so a page reads about `per_page` rows.',
   request: { query: pageQuery },
   responses: { 200: pagedJson(bookPageSchema, 'A page of books, by id'), ...problems([400]) },
 });
@@ -27,9 +29,12 @@ export const createBook = createRoute({
   path: '/books',
   tags,
   summary: 'Add a book (admin)',
+  description:
+    'Creates the book and `copies` copies of it (0–50, default 1) with assigned barcodes (`C` + the copy id on 8 ' +
+    'digits), in one atomic write. `copies` is accepted here only, not by PUT or PATCH.',
   security: bearer,
   middleware: [admin] as const,
-  request: { body: jsonBody(bookBody), headers: idempotencyKeyHeader },
+  request: { body: jsonBody(bookCreateBody), headers: idempotencyKeyHeader },
   responses: {
     201: {
       ...json(bookSchema, 'The new book; `Location` names it'),
@@ -137,7 +142,9 @@ export const deleteBook = createRoute({
   path: '/books/{id}',
   tags,
   summary: 'Delete a book (admin)',
-  description: 'Refused (409 BOOK_ON_ACTIVE_LOAN) while the book is on an active loan. Returned loans lose the book.',
+  description:
+    'Refused (409 BOOK_ON_ACTIVE_LOAN) while a copy of the book is out on a loan or on the hold shelf. Otherwise ' +
+    'its copies go with it, returned loans lose it and its waiting holds are cancelled.',
   security: bearer,
   middleware: [admin] as const,
   request: { body: noBody, params: idParams, headers: ifMatchHeader },

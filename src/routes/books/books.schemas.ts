@@ -8,10 +8,16 @@ import { POPULARITY_MAX } from './popularity.cache';
 
 const { createInsertSchema, createSelectSchema } = createSchemaFactory({ zodInstance: z });
 
-/** A book as the API shows it: the table's columns minus derived counters, plus `available`. */
+/** A book as the API shows it: the table's columns minus internal ones, plus `available`. */
 export const bookSchema = createSelectSchema(books)
-  .omit({ readers: true, on_loan: true, title_key: true, version: true })
-  .extend({ isbn: isbnOutput, available: z.boolean().openapi({ description: 'False while the book is on an active loan.' }) })
+  .omit({ readers: true, title_key: true, version: true })
+  .extend({
+    isbn: isbnOutput,
+    copies: z.number().int().openapi({ description: 'Copies of the book that are not withdrawn.' }),
+    available_copies: z.number().int().openapi({ description: 'Copies on the shelf, free to borrow.' }),
+    holds_waiting: z.number().int().openapi({ description: 'Holds waiting in the queue for this book.' }),
+    available: z.boolean().openapi({ description: 'True while at least one copy is available (`available_copies` > 0).' }),
+  })
   .openapi('Book', {
     example: {
       id: 7,
@@ -21,6 +27,9 @@ export const bookSchema = createSelectSchema(books)
       publish_date: '1969-03-01',
       author: 'Ursula K. Le Guin',
       isbn: '9780441478125',
+      copies: 2,
+      available_copies: 1,
+      holds_waiting: 0,
       available: true,
     },
   });
@@ -33,11 +42,29 @@ export const bookBody = createInsertSchema(books, {
   age_category: () => boundedText(50).openapi({ example: 'Adult' }),
   publish_date: () => calendarDate.openapi({ example: '1974-05-01' }),
 })
-  .omit({ id: true, readers: true, on_loan: true, title_key: true, isbn: true, version: true })
+  .omit({ id: true, readers: true, title_key: true, isbn: true, version: true, copies: true, available_copies: true, holds_waiting: true })
   // Optional everywhere, PUT included: omitted leaves it as it is, null clears it.
   .extend({ isbn: isbnInput.nullable().optional().openapi({ description: 'Optional; unique. In PUT and PATCH an omitted isbn is left unchanged and null clears it.' }) })
   .strict()
   .openapi('BookInput');
+
+export const MAX_COPIES_PER_BOOK_CREATE = 50;
+
+/** Create: the fields of a book, plus how many copies to make (assigned barcodes). Not accepted by PUT/PATCH. */
+export const bookCreateBody = bookBody
+  .extend({
+    copies: z
+      .number({ error: `Must be an integer from 0 to ${MAX_COPIES_PER_BOOK_CREATE}.` })
+      .int(`Must be an integer from 0 to ${MAX_COPIES_PER_BOOK_CREATE}.`)
+      .min(0, `Must be an integer from 0 to ${MAX_COPIES_PER_BOOK_CREATE}.`)
+      .max(MAX_COPIES_PER_BOOK_CREATE, `Must be an integer from 0 to ${MAX_COPIES_PER_BOOK_CREATE}.`)
+      .optional()
+      .openapi({ description: 'Copies to create with the book, each with an assigned barcode (default 1).', default: 1, example: 3 }),
+  })
+  .strict()
+  .openapi('BookCreate');
+export type BookCreateInput = z.output<typeof bookCreateBody>;
+export type BookInput = z.output<typeof bookBody>;
 
 /** PATCH: any of the fields, at least one (an empty patch is a client mistake, not a no-op). */
 export const bookPatchBody = bookBody
@@ -46,7 +73,6 @@ export const bookPatchBody = bookBody
   .refine((body) => Object.keys(body).length > 0, 'Send at least one field to change.')
   .openapi('BookPatch');
 
-export type BookInput = z.output<typeof bookBody>;
 export type BookChanges = z.output<typeof bookPatchBody>;
 
 export const bookPageSchema = pageSchema(bookSchema, 'BookPage');

@@ -1,9 +1,10 @@
 /** Loan dates: pure functions over `YYYY-MM-DD` strings, all in UTC (contract, "Loans"). */
 
-/** A loan runs this long from its loan date, and each renewal adds the same again. */
-export const LOAN_PERIOD_DAYS = 14;
-/** Renewals a loan may have; the table's CHECK (renewals BETWEEN 0 AND 2) backs it up. */
-export const MAX_RENEWALS = 2;
+import { POLICY } from '../../lib/policy';
+
+/** Kept for existing imports; the numbers live in the policy module. */
+export const LOAN_PERIOD_DAYS = POLICY.loan_days;
+export const MAX_RENEWALS = POLICY.max_renewals;
 
 export const LOAN_STATUSES = ['active', 'returned', 'overdue'] as const;
 export type LoanStatus = (typeof LOAN_STATUSES)[number];

@@ -1,31 +1,37 @@
 import type { SQLWrapper } from 'drizzle-orm';
 import type { Context } from 'hono';
-import type { LoanRow } from '../../db/schema';
+import { clockNow } from '../../db/circulation-context';
 import type { AppEnv } from '../../env';
 import { authorizeCaller, callerProbe, type CallerRow } from '../../lib/caller';
-import { today } from '../../lib/fields';
 import { idempotent } from '../../lib/idempotency';
 import type { TokenClaims } from '../../lib/token';
+import { today } from '../../lib/fields';
 import { pageWindow, toPage } from '../../lib/paging';
 import { forbidden } from '../../lib/problem';
 import type { AppRouteHandler } from '../../lib/types';
 import { batchAsCaller, callerToken } from '../../middleware/auth';
-import { type BookRecord, toBook } from '../books/books.queries';
+import { type Book, type BookRecord, toBook } from '../books/books.queries';
 import { invalidatePopularity } from '../books/popularity.cache';
-import { addDays, LOAN_PERIOD_DAYS, loanStatus } from './loan-dates';
+import type { LoanRow } from '../../db/schema';
+import type { LoanEntry } from './copy-choice';
+import { loanStatus } from './loan-dates';
 import * as queries from './loans.queries';
 import type * as routes from './loans.routes';
+import * as writes from './loans.writes';
 
-/** The wire shape: the row, its status on `day`, its books with `available`. */
-const toLoan = ({ loan, books }: queries.LoanWithBooks, day: string) => ({
-  ...loan,
-  status: loanStatus(loan, day),
-  books: books.map(toBook),
-});
-
-const bookChange = (message: string, result: queries.LoanWithBooks, day: string) => {
-  const loan = toLoan(result, day);
-  return { message, loan, books: loan.books };
+/** The wire shape: the row, its status on `day`, its books (each once, by id) and its copies. */
+export const toLoan = ({ loan, items }: queries.LoanWithItems, day: string) => {
+  const books = new Map<number, Book>();
+  for (const item of items) {
+    const { loan_id: _l, copy_id: _c, barcode: _b, copy_return_date: _r, ...book } = item;
+    if (!books.has(book.id)) books.set(book.id, toBook(book satisfies BookRecord));
+  }
+  return {
+    ...loan,
+    status: loanStatus(loan, day),
+    books: [...books.values()],
+    copies: items.map((item) => ({ id: item.copy_id, barcode: item.barcode ?? '', book_id: item.id, return_date: item.copy_return_date })),
+  };
 };
 
 /**
@@ -34,26 +40,32 @@ const bookChange = (message: string, result: queries.LoanWithBooks, day: string)
  */
 const replayLoan = (c: Context<AppEnv>, caller: TokenClaims, withLocation: boolean) =>
   [
-    (loanId: SQLWrapper) => [callerProbe(c.var.db, caller), queries.selectLoanFor(c.var.db, caller, loanId), queries.selectBooksOf(c.var.db, loanId)] as const,
-    ([callerRow, loanRows, loanBooks]: [CallerRow[], LoanRow[], (BookRecord & { loan_id: number })[]]) => {
+    (loanId: SQLWrapper) => [callerProbe(c.var.db, caller), writes.selectLoanFor(c.var.db, caller, loanId), queries.selectItemsOf(c.var.db, loanId)] as const,
+    ([callerRow, loanRows, items]: [CallerRow[], LoanRow[], queries.LoanItem[]]) => {
       authorizeCaller(callerRow, caller);
-      const loan = toLoan(queries.foundLoan([loanRows, loanBooks]), today());
+      const loan = toLoan(queries.foundLoan([loanRows, items]), today());
       return { body: loan, location: withLocation ? `/loans/${loan.id}` : undefined };
     },
   ] as const;
+
+const bookChange = (message: string, result: queries.LoanWithItems, day: string) => {
+  const loan = toLoan(result, day);
+  return { message, loan, books: loan.books };
+};
 
 export const createLoan: AppRouteHandler<typeof routes.createLoan> = (c) => {
   const caller = callerToken(c);
   return idempotent(
     c,
     async (key) => {
-      const { book_ids: bookIds = [], user_id } = c.req.valid('json');
-      const day = today();
+      const { book_ids = [], barcodes = [], user_id } = c.req.valid('json') ?? {};
       const userId = user_id ?? caller.id;
-      const result = await queries.checkout(c.var.db, caller, { userId, bookIds, loanDate: day, deadline: addDays(day, LOAN_PERIOD_DAYS) }, key);
+      const entries: LoanEntry[] = [...book_ids.map((id) => ({ book_id: id })), ...barcodes.map((code) => ({ barcode: code }))];
+      const clock = clockNow();
+      const result = await writes.checkout(c.var.db, caller, { userId, entries, clock }, key);
       await invalidatePopularity(c);
       c.header('Location', `/loans/${result.loan.id}`);
-      return c.json(toLoan(result, day), 201);
+      return c.json(toLoan(result, clock.today), 201);
     },
     ...replayLoan(c, caller, true),
   );
@@ -90,16 +102,26 @@ export const getLoan: AppRouteHandler<typeof routes.getLoan> = async (c) => {
 
 export const addBook: AppRouteHandler<typeof routes.addBook> = async (c) => {
   const { loan_id, book_id } = c.req.valid('param');
-  const result = await queries.addBook(c.var.db, callerToken(c), loan_id, book_id);
+  const clock = clockNow();
+  const result = await writes.addToLoan(c.var.db, callerToken(c), loan_id, { book_id }, clock);
   await invalidatePopularity(c);
-  return c.json(bookChange(`Book ${book_id} was added to loan ${loan_id}.`, result, today()), 200);
+  return c.json(bookChange(`Book ${book_id} was added to loan ${loan_id}.`, result, clock.today), 200);
+};
+
+export const addCopy: AppRouteHandler<typeof routes.addCopy> = async (c) => {
+  const { loan_id, barcode } = c.req.valid('param');
+  const clock = clockNow();
+  const result = await writes.addToLoan(c.var.db, callerToken(c), loan_id, { barcode }, clock);
+  await invalidatePopularity(c);
+  return c.json(bookChange(`Copy ${barcode} was added to loan ${loan_id}.`, result, clock.today), 200);
 };
 
 export const removeBook: AppRouteHandler<typeof routes.removeBook> = async (c) => {
   const { loan_id, book_id } = c.req.valid('param');
-  const result = await queries.removeBook(c.var.db, callerToken(c), loan_id, book_id);
+  const clock = clockNow();
+  const removed = await writes.removeBook(c.var.db, callerToken(c), loan_id, book_id, clock);
   await invalidatePopularity(c);
-  return c.json(bookChange(`Book ${book_id} was removed from loan ${loan_id}.`, result, today()), 200);
+  return c.json(bookChange(`Book ${book_id} was removed from loan ${loan_id}.`, removed, clock.today), 200);
 };
 
 export const returnLoan: AppRouteHandler<typeof routes.returnLoan> = (c) => {
@@ -107,10 +129,10 @@ export const returnLoan: AppRouteHandler<typeof routes.returnLoan> = (c) => {
   return idempotent(
     c,
     async (key) => {
-      const day = today();
-      const result = await queries.returnLoan(c.var.db, caller, c.req.valid('param').id, day, key);
+      const clock = clockNow();
+      const result = await writes.returnLoan(c.var.db, caller, c.req.valid('param').id, clock, key);
       await invalidatePopularity(c);
-      return c.json(toLoan(result, day), 200);
+      return c.json(toLoan(result, clock.today), 200);
     },
     ...replayLoan(c, caller, false),
   );
@@ -122,7 +144,7 @@ export const renewLoan: AppRouteHandler<typeof routes.renewLoan> = (c) => {
     c,
     async (key) => {
       const day = today();
-      const result = await queries.renewLoan(c.var.db, caller, c.req.valid('param').id, day, key);
+      const result = await writes.renewLoan(c.var.db, caller, c.req.valid('param').id, day, key);
       // Renewing changes no reader count; invalidated anyway so that every loan write does.
       await invalidatePopularity(c);
       return c.json(toLoan(result, day), 200);
@@ -133,7 +155,7 @@ export const renewLoan: AppRouteHandler<typeof routes.renewLoan> = (c) => {
 
 export const deleteLoan: AppRouteHandler<typeof routes.deleteLoan> = async (c) => {
   const { id } = c.req.valid('param');
-  await queries.deleteLoan(c.var.db, id);
+  await writes.deleteLoan(c.var.db, id, clockNow(), c.var.user.id);
   await invalidatePopularity(c);
   return c.json({ message: `Loan ${id} has been deleted.` }, 200);
 };

@@ -3,14 +3,14 @@ import { idParams, messageSchema } from '../../lib/fields';
 import { AUTH_PROBLEMS, BODY_PROBLEMS, bearer, json, problems, noBody, pagedJson } from '../../lib/openapi';
 import { idempotencyKeyHeader, replayedResponseHeader } from '../../lib/idempotency';
 import { requireToken, requireUser } from '../../middleware/auth';
-import { checkoutBody, listLoansQuery, loanBookParams, loanBooksChangeSchema, loanPageSchema, loanSchema } from './loans.schemas';
+import { checkoutBody, listLoansQuery, loanBookParams, loanCopyParams, loanBooksChangeSchema, loanPageSchema, loanSchema } from './loans.schemas';
 
 const tags = ['Loans'];
+/** Patron and desk writes authorise inside the write's own SQL (one D1 round trip): see lib/caller.ts. */
+const member = requireToken();
 const admin = requireUser('admin');
 /** Reads authorise the caller inside their own batch (one D1 round trip): see batchAsCaller. */
 const memberRead = requireToken();
-/** Patron and desk writes authorise inside the write's own SQL (one D1 round trip): see lib/caller.ts. */
-const member = requireToken();
 
 const PRIVACY = 'Members reach only their own loans; another member’s loan answers 404, as if it did not exist.';
 
@@ -18,13 +18,18 @@ export const createLoan = createRoute({
   method: 'post',
   path: '/loans',
   tags,
-  summary: 'Check out books',
+  summary: 'Check out copies',
   description:
     'Opens a loan dated today (UTC) and due 14 days later, for the caller or, for an admin, for `user_id`. ' +
-    'A member may send only their own `user_id` (403 otherwise). The body may be omitted or `book_ids` empty: ' +
-    'the loan then starts empty and gains books with add-book. All or nothing: an unknown user or book is 404, ' +
-    'a book on another active loan is 409 BOOK_UNAVAILABLE, and neither leaves anything written. ' +
-    'When requests race for a book, exactly one wins.',
+    'A member may send only their own `user_id` (403 otherwise). Up to 10 entries in `book_ids` and `barcodes` ' +
+    'together. A `book_ids` entry takes the copy set aside for the borrower’s ready hold, else the available ' +
+    'copy with the lowest id; a `barcodes` entry takes that copy. Borrowing a copy fulfils the borrower’s open ' +
+    'hold on its book. The body may be omitted or empty: the loan then starts empty. All or nothing: an unknown ' +
+    'user, book or barcode is 404; otherwise a 409 names the first reason in the order of refusals and lists ' +
+    'every one in `blockers` (BOOK_ALREADY_ON_LOAN: two copies of one book; ALREADY_BORROWED: the borrower has ' +
+    'a copy of it out; NO_LENDABLE_COPIES; BOOK_UNAVAILABLE: no copy free for this borrower; COPY_UNAVAILABLE: ' +
+    'that copy is out, on the hold shelf for someone else, lost or withdrawn). When requests race for copies, ' +
+    'each copy goes to exactly one of them.',
   security: bearer,
   middleware: [member] as const,
   request: { body: { required: false, content: { 'application/json': { schema: checkoutBody } } }, headers: idempotencyKeyHeader },
@@ -33,7 +38,10 @@ export const createLoan = createRoute({
       ...json(loanSchema, 'The new loan; `Location` names it'),
       headers: { Location: { schema: { type: 'string' } }, ...replayedResponseHeader },
     },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422], 'BOOK_UNAVAILABLE'),
+    ...problems(
+      [...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422],
+      'BOOK_ALREADY_ON_LOAN, ALREADY_BORROWED, NO_LENDABLE_COPIES, BOOK_UNAVAILABLE or COPY_UNAVAILABLE, with `blockers`',
+    ),
   },
 });
 
@@ -68,13 +76,36 @@ export const addBook = createRoute({
   path: '/loans/{loan_id}/add-book/{book_id}',
   tags,
   summary: 'Add a book to a loan',
-  description: `Adds an available book to a loan that is not returned. ${PRIVACY}`,
+  description:
+    'Adds a copy of the book to a loan that is not returned, chosen as `book_ids` in a checkout does; it shares ' +
+    `the loan’s deadline. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
   request: { body: noBody, params: loanBookParams },
   responses: {
-    200: json(loanBooksChangeSchema, 'The loan with the book added'),
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'BOOK_ALREADY_ON_LOAN, BOOK_UNAVAILABLE or LOAN_RETURNED'),
+    200: json(loanBooksChangeSchema, 'The loan with the copy added'),
+    ...problems(
+      [...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409],
+      'LOAN_RETURNED, BOOK_ALREADY_ON_LOAN, ALREADY_BORROWED, NO_LENDABLE_COPIES or BOOK_UNAVAILABLE, with `blockers`',
+    ),
+  },
+});
+
+export const addCopy = createRoute({
+  method: 'put',
+  path: '/loans/{loan_id}/add-copy/{barcode}',
+  tags,
+  summary: 'Add a copy to a loan by barcode',
+  description: `Adds that copy (barcode case ignored) to a loan that is not returned; it shares the loan’s deadline. ${PRIVACY}`,
+  security: bearer,
+  middleware: [member] as const,
+  request: { body: noBody, params: loanCopyParams },
+  responses: {
+    200: json(loanBooksChangeSchema, 'The loan with the copy added'),
+    ...problems(
+      [...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409],
+      'LOAN_RETURNED, BOOK_ALREADY_ON_LOAN, ALREADY_BORROWED or COPY_UNAVAILABLE, with `blockers`',
+    ),
   },
 });
 
@@ -83,13 +114,16 @@ export const removeBook = createRoute({
   path: '/loans/{loan_id}/remove-book/{book_id}',
   tags,
   summary: 'Remove a book from a loan',
-  description: `Takes a book off a loan that is not returned; it no longer counts as a reader of the book. ${PRIVACY}`,
+  description:
+    'Releases the book’s copy from a loan that is not returned (it goes to the first waiting hold, else the shelf); ' +
+    'the loan no longer counts as a reader of the book. When that leaves the loan with checked-in copies and none ' +
+    `out, the loan ends today. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
   request: { body: noBody, params: loanBookParams },
   responses: {
     200: json(loanBooksChangeSchema, 'The loan with the book removed'),
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'BOOK_NOT_ON_LOAN or LOAN_RETURNED'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409], 'LOAN_RETURNED, BOOK_NOT_ON_LOAN or COPY_NOT_ON_LOAN (already checked in)'),
   },
 });
 
@@ -98,14 +132,13 @@ export const returnLoan = createRoute({
   path: '/loans/{id}/return',
   tags,
   summary: 'Return a loan',
-  description: `Sets \`return_date\` to today (UTC) and makes the loan’s books available again. ${PRIVACY}`,
+  description:
+    'Ends the loan: `return_date` today (UTC), and every copy still out on it is checked in (each goes to the ' +
+    `first waiting hold on its book, else the shelf). ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
   request: { body: noBody, params: idParams, headers: idempotencyKeyHeader },
-  responses: {
-    200: { ...json(loanSchema, 'The returned loan'), headers: replayedResponseHeader },
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED'),
-  },
+  responses: { 200: { ...json(loanSchema, 'The returned loan'), headers: replayedResponseHeader }, ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED') },
 });
 
 export const renewLoan = createRoute({
@@ -113,13 +146,15 @@ export const renewLoan = createRoute({
   path: '/loans/{id}/renew',
   tags,
   summary: 'Renew a loan',
-  description: `Moves the deadline on by 14 days, at most twice per loan, and not once the loan is overdue. ${PRIVACY}`,
+  description:
+    'Moves the deadline on by 14 days, at most twice per loan, and not once the loan is overdue; refused with ' +
+    `HOLD_PENDING while another patron waits for a book whose copy is out on this loan and no copy is free. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
   request: { body: noBody, params: idParams, headers: idempotencyKeyHeader },
   responses: {
     200: { ...json(loanSchema, 'The renewed loan'), headers: replayedResponseHeader },
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED, LOAN_OVERDUE or RENEWAL_LIMIT_REACHED'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED, LOAN_OVERDUE, RENEWAL_LIMIT_REACHED or HOLD_PENDING, with `blockers`'),
   },
 });
 
@@ -128,7 +163,7 @@ export const deleteLoan = createRoute({
   path: '/loans/{id}',
   tags,
   summary: 'Delete a loan (admin)',
-  description: 'Removes the loan and its book list; its books become available and lose it as a reader.',
+  description: 'Removes the loan and its copy list; copies still out go to the first waiting hold, else the shelf, and the books lose it as a reader.',
   security: bearer,
   middleware: [admin] as const,
   request: { body: noBody, params: idParams },

@@ -1,14 +1,24 @@
 import { z } from '@hono/zod-openapi';
 import { createSchemaFactory } from 'drizzle-zod';
 import { loans } from '../../db/schema';
-import { idParam, queryId } from '../../lib/fields';
+import { barcode, barcodeParam, idParam, queryId } from '../../lib/fields';
 import { pageQuery, pageSchema } from '../../lib/paging';
 import { bookSchema } from '../books/books.schemas';
-import { LOAN_STATUSES, MAX_RENEWALS } from './loan-dates';
+import { POLICY } from '../../lib/policy';
+import { LOAN_STATUSES } from './loan-dates';
 
 const { createSelectSchema } = createSchemaFactory({ zodInstance: z });
 
 export const MAX_BOOKS_PER_CHECKOUT = 10;
+
+export const loanCopySchema = z
+  .object({
+    id: z.number().int(),
+    barcode: z.string(),
+    book_id: z.number().int(),
+    return_date: z.string().nullable().openapi({ description: 'The day this copy was checked in; null while it is out.' }),
+  })
+  .openapi('LoanCopy');
 
 export const loanStatusSchema = z.enum(LOAN_STATUSES).openapi({
   description: '`returned` once it has a `return_date`; otherwise `overdue` after its `deadline`, else `active`.',
@@ -16,12 +26,13 @@ export const loanStatusSchema = z.enum(LOAN_STATUSES).openapi({
 
 /** A loan as the API shows it: the table's columns, the derived status and its books. */
 export const loanSchema = createSelectSchema(loans, {
-  renewals: () => z.number().int().min(0).max(MAX_RENEWALS),
+  renewals: () => z.number().int().min(0).max(POLICY.max_renewals),
 })
   .extend({
     user_id: z.number().int().nullable().openapi({ description: 'Null once the borrower’s account is deleted.' }),
     status: loanStatusSchema,
-    books: z.array(bookSchema),
+    books: z.array(bookSchema).openapi({ description: 'The books of the copies the loan has held, by id.' }),
+    copies: z.array(loanCopySchema).openapi({ description: 'Every copy the loan has held; all share its `deadline`.' }),
   })
   .openapi('Loan', {
     example: {
@@ -33,6 +44,7 @@ export const loanSchema = createSelectSchema(loans, {
       renewals: 0,
       status: 'active',
       books: [],
+      copies: [],
     },
   });
 
@@ -42,7 +54,7 @@ const positiveId = z
   .positive('Must be a positive integer.')
   .max(Number.MAX_SAFE_INTEGER, 'Must be a positive integer.');
 
-/** Checkout: both fields optional; a loan may start empty and gain books with add-book. */
+/** Checkout: every field optional; a loan may start empty and gain copies with add-book/add-copy. */
 export const checkoutBody = z
   .strictObject({
     book_ids: z
@@ -50,8 +62,18 @@ export const checkoutBody = z
       .max(MAX_BOOKS_PER_CHECKOUT, `At most ${MAX_BOOKS_PER_CHECKOUT} books per checkout.`)
       .refine((ids) => new Set(ids).size === ids.length, 'Must not contain duplicates.')
       .optional()
-      .openapi({ description: `Up to ${MAX_BOOKS_PER_CHECKOUT} distinct book ids, each available.`, example: [3, 8] }),
+      .openapi({ description: 'Distinct book ids: each takes the copy set aside for the borrower’s ready hold, else the available copy with the lowest id.', example: [3, 8] }),
+    barcodes: z
+      .array(barcode)
+      .max(MAX_BOOKS_PER_CHECKOUT, `At most ${MAX_BOOKS_PER_CHECKOUT} barcodes per checkout.`)
+      .refine((codes) => new Set(codes).size === codes.length, 'Must not contain duplicates (barcodes ignore case).')
+      .optional()
+      .openapi({ description: 'Distinct barcodes (case ignored): each takes that copy.', example: ['C00000042'] }),
     user_id: positiveId.optional().openapi({ description: 'Admin only: the borrower. A member may send only their own id.' }),
+  })
+  .refine((body) => (body.book_ids?.length ?? 0) + (body.barcodes?.length ?? 0) <= MAX_BOOKS_PER_CHECKOUT, {
+    message: `At most ${MAX_BOOKS_PER_CHECKOUT} entries in book_ids and barcodes together.`,
+    path: ['body'],
   })
   .openapi('Checkout');
 
@@ -61,6 +83,7 @@ export const listLoansQuery = pageQuery.extend({
 });
 
 export const loanBookParams = z.object({ loan_id: idParam('loan_id'), book_id: idParam('book_id') });
+export const loanCopyParams = z.object({ loan_id: idParam('loan_id'), barcode: barcodeParam('barcode') });
 
 export const loanBooksChangeSchema = z
   .object({ message: z.string(), loan: loanSchema, books: z.array(bookSchema) })

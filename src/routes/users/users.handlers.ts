@@ -169,7 +169,7 @@ export const updateProfile: AppRouteHandler<typeof routes.updateProfile> = async
 };
 
 export const deleteSelf: AppRouteHandler<typeof routes.deleteSelf> = async (c) => {
-  await deleteUserRow(c.var.db, c.var.user.id);
+  await deleteUserRow(c.var.db, c.var.user.id, c.var.user.id);
   return c.json({ message: 'Your account has been deleted.' }, 200);
 };
 
@@ -217,6 +217,6 @@ export const updateUser: AppRouteHandler<typeof routes.updateUser> = async (c) =
 
 export const deleteUser: AppRouteHandler<typeof routes.deleteUser> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteUserRow(c.var.db, id, ifMatch(c, users.version));
+  await deleteUserRow(c.var.db, id, c.var.user.id, ifMatch(c, users.version));
   return c.json({ message: `User ${id} has been deleted.` }, 200);
 };

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, notExists, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import type { Database } from '../../db/client';
+import { clockNow, setCirculationContext } from '../../db/circulation-context';
 import { counters, loans, users, type UserRow } from '../../db/schema';
 import { ApiError, notFound } from '../../lib/problem';
 
@@ -23,15 +24,18 @@ export const userCount = (db: Database) =>
 
 /**
  * Deletes a user unless they hold an active loan, in one atomic batch: the check and the delete
- * cannot be split by a concurrent checkout. Returned loans stay, with `user_id` set to NULL.
+ * cannot be split by a concurrent checkout. Returned loans stay, with `user_id` set to NULL; open
+ * holds are cancelled first (a ready one's copy passes on) and stay, anonymised, like loans.
  */
-export async function deleteUser(db: Database, id: number, matches?: SQL): Promise<void> {
+export async function deleteUser(db: Database, id: number, actorId: number | null = null, matches?: SQL): Promise<void> {
   const activeLoan = db
     .select({ id: loans.id })
     .from(loans)
     .where(and(eq(loans.user_id, id), isNull(loans.return_date)))
     .limit(1);
-  const [blocking, [probe], deleted] = await db.batch([
+  // The context dates the cancellation of the user's open holds (a trigger on delete).
+  const [, blocking, [probe], deleted] = await db.batch([
+    setCirculationContext(db, clockNow(), actorId),
     activeLoan,
     db.select({ matches: matchesColumn(matches) }).from(users).where(eq(users.id, id)),
     db.delete(users).where(and(eq(users.id, id), notExists(activeLoan), matches)).returning({ id: users.id }),

@@ -1,0 +1,26 @@
+import type { Database } from './client';
+import { circulationContext } from './schema';
+import { POLICY } from '../lib/policy';
+
+/** The app's clock, read once per request: dates and timestamps in UTC, fake-clock friendly. */
+export interface Clock {
+  today: string;
+  now: string;
+}
+
+export const clockNow = (): Clock => {
+  const now = new Date().toISOString();
+  return { today: now.slice(0, 10), now };
+};
+
+/**
+ * The first statement of every write batch that can fire circulation triggers: it hands them the
+ * app's date and time, the caller and the hold pickup period (triggers cannot see any of these).
+ */
+export const setCirculationContext = (db: Database, clock: Clock, actorId: number | null) => {
+  const values = { today: clock.today, now: clock.now, actor_id: actorId, hold_pickup_days: POLICY.hold_pickup_days };
+  return db
+    .insert(circulationContext)
+    .values({ id: 1, ...values })
+    .onConflictDoUpdate({ target: circulationContext.id, set: values });
+};
