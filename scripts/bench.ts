@@ -23,7 +23,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from './lib/seed-data.ts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD } from './lib/seed-data.ts';
 import { applyMigrations, seedScaleData, serveBuiltWorker } from './lib/serve.ts';
 import { ROOT } from './lib/wrangler.ts';
 
