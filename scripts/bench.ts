@@ -125,6 +125,7 @@ try {
   const loginBody = JSON.stringify(member);
   const login = await fetch(`${origin}/users/login`, { method: 'POST', headers: json, body: loginBody });
   const token = ((await login.json()) as { token?: string }).token ?? fail(`POST /users/login answered ${login.status}`);
+  const memberId = ((await registered.json()) as { id: number }).id;
   const loginAs = async (email: string, password: string) => {
     const res = await fetch(`${origin}/users/login`, { method: 'POST', headers: json, body: JSON.stringify({ email, password }) });
     return ((await res.json()) as { token?: string }).token ?? fail(`login as ${email} answered ${res.status}`);
@@ -138,6 +139,16 @@ try {
   console.log(`registered and logged in ${member.email}, the admin and a member with holds (${elapsed()})\n`);
   const asAdmin = { ...json, authorization: `Bearer ${adminToken}` };
   const asMember = { ...json, authorization: `Bearer ${token}` };
+  // The member's account: 100 entries (charges and payments; the trigger keeps the balance), and
+  // 1,000 events of mixed actions for GET /events.
+  const entryRows = Array.from({ length: 100 }, (_, i) => `(${memberId}, '${i % 2 ? 'payment' : 'charge'}', ${i % 2 ? 100 : 150}, 'bench', '2026-01-01T00:00:00.000Z')`);
+  await db.prepare(`INSERT INTO account_entries (user_id, kind, amount_cents, note, created_at) VALUES ${entryRows.join(',')}`).run();
+  const actions = ['book.updated', 'charge.recorded', 'payment.recorded', 'policy.changed'];
+  for (let i = 0; i < 1000; i += 250) {
+    const rows = Array.from({ length: 250 }, (_, j) => `('2026-01-01T00:00:00.000Z', 1, '${actions[(i + j) % 4]}', ${memberId}, ${((i + j) % BOOKS) + 1})`);
+    await db.prepare(`INSERT INTO events (at, actor_id, action, user_id, book_id) VALUES ${rows.join(',')}`).run();
+  }
+  console.log(`registered and logged in ${member.email}, logged in the admin, 100 account entries, 1,000 events (${elapsed()})\n`);
 
   // 4. Catalogue operations.
   const catalogue = await measureCatalogue(origin, IMPORT_ROWS);
@@ -290,6 +301,22 @@ try {
     { name: 'GET /holds (a member’s)', method: 'GET', path: '/holds?status=open', headers: { authorization: `Bearer ${holderToken}` } },
     { name: 'GET /books/{id}/copies', method: 'GET', path: `/books/${bookId}/copies` },
     { name: 'POST /users/login', method: 'POST', path: '/users/login', headers: json, body: loginBody, note: 'PBKDF2 100k' },
+    { name: 'GET /policy', method: 'GET', path: '/policy' },
+    {
+      name: 'GET /users/profile/account',
+      method: 'GET',
+      path: '/users/profile/account',
+      headers: { authorization: `Bearer ${token}` },
+      note: '100 entries, first page',
+    },
+    { name: 'GET /events?limit=50', method: 'GET', path: '/events?limit=50', headers: { authorization: `Bearer ${adminToken}` }, note: '1,000 events' },
+    {
+      name: 'GET /events?action&limit=50',
+      method: 'GET',
+      path: '/events?action=payment.recorded&limit=50',
+      headers: { authorization: `Bearer ${adminToken}` },
+      note: 'filtered through its index',
+    },
     ...writeEndpoints,
   ];
 
@@ -407,7 +434,6 @@ try {
     /** Prepares the state in D1 and returns the request to make, with a note (e.g. the queue length). */
     setup: () => Promise<{ path: string; token: string; body: unknown; note?: string }>;
   }
-  const memberId = (await db.prepare('SELECT id FROM users WHERE email = ?').bind(member.email).first<{ id: number }>())!.id;
   const writeScenarios: WriteScenario[] = [
     {
       name: 'POST /loans (1 barcode)',

@@ -1,5 +1,7 @@
 import { createApp } from './lib/create-app';
+import { accountsRouter } from './routes/accounts';
 import { booksRouter } from './routes/books';
+import { eventsRouter } from './routes/events';
 import { circulationRouter } from './routes/circulation';
 import { copiesRouter } from './routes/copies';
 import { holdsRouter } from './routes/holds';
@@ -7,6 +9,7 @@ import { noticesRouter } from './routes/notices';
 import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
 import { loansRouter } from './routes/loans';
+import { policyRouter } from './routes/policy';
 import { usersRouter } from './routes/users';
 
 const app = createApp();
@@ -23,7 +26,10 @@ const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', b
   .route('/', loansRouter)
   .route('/', holdsRouter)
   .route('/', circulationRouter)
-  .route('/', noticesRouter);
+  .route('/', noticesRouter)
+  .route('/', policyRouter)
+  .route('/', eventsRouter)
+  .route('/', accountsRouter);
 
 app.doc31('/openapi.json', {
   openapi: '3.1.0',

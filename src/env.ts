@@ -19,6 +19,8 @@ export interface Bindings {
   ASSETS?: Fetcher;
   /** Comma-separated allowed origins; empty or unset = no CORS headers. */
   CORS_ORIGINS?: string;
+  /** ISO 4217 code of every amount (`/policy`, accounts); "EUR" when unset. */
+  CURRENCY?: string;
 }
 
 export interface Variables {

@@ -1,6 +1,7 @@
 import type { Database } from './client';
 import { circulationContext } from './schema';
-import { POLICY } from '../lib/policy';
+import { sql } from 'drizzle-orm';
+import { policyValue } from '../lib/policy';
 
 /** The app's clock, read once per request: dates and timestamps in UTC, fake-clock friendly. */
 export interface Clock {
@@ -18,7 +19,7 @@ export const clockNow = (): Clock => {
  * app's date and time, the caller and the hold pickup period (triggers cannot see any of these).
  */
 export const setCirculationContext = (db: Database, clock: Clock, actorId: number | null) => {
-  const values = { today: clock.today, now: clock.now, actor_id: actorId, hold_pickup_days: POLICY.hold_pickup_days };
+  const values = { today: clock.today, now: clock.now, actor_id: actorId, hold_pickup_days: sql<number>`${policyValue('hold_pickup_days')}` };
   return db
     .insert(circulationContext)
     .values({ id: 1, ...values })

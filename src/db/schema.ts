@@ -80,7 +80,9 @@ export const loans = sqliteTable(
     index('loans_open_deadline_idx').on(t.deadline, t.id).where(sql`${t.return_date} IS NULL`),
     // Pages of open loans by id (status active/overdue) walk this instead of the whole table.
     index('loans_open_id_idx').on(t.id, t.deadline).where(sql`${t.return_date} IS NULL`),
-    check('loans_renewals_range', sql`${t.renewals} BETWEEN 0 AND 2`),
+    // The policy's max_renewals (0–10) is the limit a renewal applies; this is its outer bound.
+    // (migrations/0007 moved Part one's column, CHECK 0–2, aside as `renewals_before_policy`.)
+    check('loans_renewals_policy_range', sql`${t.renewals} BETWEEN 0 AND 10`),
   ],
 );
 
@@ -219,6 +221,143 @@ export const counters = sqliteTable('counters', {
 });
 
 /**
+ * The circulation rules: exactly one row (id 1), bounds in CHECKs so no write can store a value the
+ * API would refuse. Writes that apply a rule read it with a sub-select in their own SQL
+ * (`policyValue` in src/lib/policy.ts), never in a separate round trip.
+ */
+export const policy = sqliteTable(
+  'policy',
+  {
+    id: integer('id').primaryKey(),
+    loan_days: integer('loan_days').notNull().default(14),
+    renewal_days: integer('renewal_days').notNull().default(14),
+    max_renewals: integer('max_renewals').notNull().default(2),
+    max_active_copies: integer('max_active_copies').notNull().default(10),
+    max_holds: integer('max_holds').notNull().default(5),
+    hold_pickup_days: integer('hold_pickup_days').notNull().default(7),
+    fine_per_day_cents: integer('fine_per_day_cents').notNull().default(25),
+    max_fine_per_copy_cents: integer('max_fine_per_copy_cents').notNull().default(1000),
+    block_balance_cents: integer('block_balance_cents').notNull().default(500),
+    block_overdue_copies: integer('block_overdue_copies').notNull().default(1),
+    // The ETag: raised by every change.
+    version: integer('version').notNull().default(1),
+  },
+  (t) => [
+    check('policy_single_row', sql`${t.id} = 1`),
+    check('policy_loan_days', sql`${t.loan_days} BETWEEN 1 AND 365`),
+    check('policy_renewal_days', sql`${t.renewal_days} BETWEEN 1 AND 365`),
+    check('policy_max_renewals', sql`${t.max_renewals} BETWEEN 0 AND 10`),
+    check('policy_max_active_copies', sql`${t.max_active_copies} BETWEEN 1 AND 100`),
+    check('policy_max_holds', sql`${t.max_holds} BETWEEN 0 AND 100`),
+    check('policy_hold_pickup_days', sql`${t.hold_pickup_days} BETWEEN 1 AND 60`),
+    check('policy_fine_per_day_cents', sql`${t.fine_per_day_cents} BETWEEN 0 AND 100000`),
+    check('policy_max_fine_per_copy_cents', sql`${t.max_fine_per_copy_cents} BETWEEN 0 AND 100000`),
+    check('policy_block_balance_cents', sql`${t.block_balance_cents} BETWEEN 0 AND 100000`),
+    check('policy_block_overdue_copies', sql`${t.block_overdue_copies} BETWEEN 0 AND 100`),
+  ],
+);
+
+export const EVENT_ACTIONS = [
+  'book.created',
+  'book.updated',
+  'book.deleted',
+  'copy.created',
+  'copy.updated',
+  'copy.deleted',
+  'copy.checked_in',
+  'loan.opened',
+  'loan.copy_added',
+  'loan.copy_removed',
+  'loan.renewed',
+  'loan.returned',
+  'loan.deleted',
+  'hold.placed',
+  'hold.ready',
+  'hold.fulfilled',
+  'hold.cancelled',
+  'hold.expired',
+  'fine.charged',
+  'charge.recorded',
+  'payment.recorded',
+  'waiver.recorded',
+  'policy.changed',
+  'user.role_changed',
+  'user.deleted',
+] as const;
+export type EventAction = (typeof EVENT_ACTIONS)[number];
+
+/**
+ * The circulation record, append-only (triggers refuse UPDATE and DELETE, except the nulling of
+ * `user_id`/`actor_id` that deleting a user performs). No foreign keys: events keep the book, copy,
+ * loan and hold ids they were written with, and nothing cascades into them.
+ */
+export const events = sqliteTable(
+  'events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: text('at').notNull(),
+    actor_id: integer('actor_id'),
+    action: text('action', { enum: EVENT_ACTIONS }).notNull(),
+    user_id: integer('user_id'),
+    book_id: integer('book_id'),
+    copy_id: integer('copy_id'),
+    loan_id: integer('loan_id'),
+    hold_id: integer('hold_id'),
+  },
+  (t) => [
+    // One per filter of GET /events, each ending in id so `id > after ORDER BY id LIMIT n` walks it.
+    index('events_action_idx').on(t.action, t.id),
+    index('events_user_idx').on(t.user_id, t.id),
+    index('events_book_idx').on(t.book_id, t.id),
+    // For the nulling when a user is deleted.
+    index('events_actor_idx').on(t.actor_id).where(sql`${t.actor_id} IS NOT NULL`),
+  ],
+);
+
+export const ENTRY_KINDS = ['fine', 'charge', 'payment', 'waiver'] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** A patron's account: fines and charges raise the balance, payments and waivers lower it. */
+export const accountEntries = sqliteTable(
+  'account_entries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    // NULL once the patron's account is deleted (only possible at a zero balance).
+    user_id: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
+    kind: text('kind', { enum: ENTRY_KINDS }).notNull(),
+    amount_cents: integer('amount_cents').notNull(),
+    // No foreign keys: entries keep the ids they were written with.
+    loan_id: integer('loan_id'),
+    copy_id: integer('copy_id'),
+    book_id: integer('book_id'),
+    note: text('note'),
+    created_at: text('created_at').notNull(),
+  },
+  (t) => [
+    index('account_entries_user_idx').on(t.user_id, t.id),
+    check('account_entries_kind_valid', sql`${t.kind} IN ('fine', 'charge', 'payment', 'waiver')`),
+    check('account_entries_amount_positive', sql`${t.amount_cents} > 0`),
+  ],
+);
+
+/**
+ * Per patron: the balance and the number of entries, kept by a trigger on account_entries, so an
+ * account page reads one row for both instead of summing or counting the entries. The CHECK is the
+ * last word on "no payment or waiver above the balance".
+ */
+export const accountBalances = sqliteTable(
+  'account_balances',
+  {
+    user_id: integer('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    balance_cents: integer('balance_cents').notNull().default(0),
+    entries: integer('entries').notNull().default(0),
+  },
+  (t) => [check('account_balances_not_negative', sql`${t.balance_cents} >= 0`)],
+);
+
+/**
  * One row per Idempotency-Key (scope = caller + method + path), written in the same batch as the
  * change it guards. `status` is null only inside that batch; a refused request deletes its row.
  */
@@ -239,6 +378,9 @@ export const idempotencyKeys = sqliteTable(
 export type UserRow = typeof users.$inferSelect;
 export type BookRow = typeof books.$inferSelect;
 export type LoanRow = typeof loans.$inferSelect;
+export type PolicyRow = typeof policy.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type AccountEntryRow = typeof accountEntries.$inferSelect;
 export type CopyRow = typeof copies.$inferSelect;
 export type HoldRow = typeof holds.$inferSelect;
 export type NoticeRow = typeof notices.$inferSelect;

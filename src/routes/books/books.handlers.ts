@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { clockNow } from '../../db/circulation-context';
 import type { AppEnv } from '../../env';
+import { eventContext } from '../../lib/events';
 import { books } from '../../db/schema';
 import { etag, ifMatch, conditionalGet } from '../../lib/conditional';
 import { idempotent } from '../../lib/idempotency';
@@ -26,7 +27,7 @@ export const createBook: AppRouteHandler<typeof routes.createBook> = (c) =>
   idempotent(
     c,
     async (key) => {
-      const { version, ...row } = await insertBook(c.var.db, c.req.valid('json'), clockNow(), c.var.user.id, key);
+      const { version, ...row } = await insertBook(c.var.db, eventContext(c), c.req.valid('json'), clockNow(), c.var.user.id, key);
       await invalidatePopularity(c);
       c.header('Location', `/books/${row.id}`);
       c.header('ETag', etag(version));
@@ -76,7 +77,7 @@ export const getBookByIsbn: AppRouteHandler<typeof routes.getBookByIsbn> = async
 
 /** PUT (every field) and PATCH (some) differ only in what validation demanded of the body. */
 async function changeBook(c: Context<AppEnv>, id: number, changes: BookChanges) {
-  const { version, ...row } = await updateBook(c.var.db, id, changes, ifMatch(c, books.version));
+  const { version, ...row } = await updateBook(c.var.db, eventContext(c), id, changes, ifMatch(c, books.version));
   await invalidatePopularity(c);
   c.header('ETag', etag(version));
   return toBook(row);
@@ -90,7 +91,7 @@ export const patchBook: AppRouteHandler<typeof routes.patchBook> = async (c) =>
 
 export const deleteBook: AppRouteHandler<typeof routes.deleteBook> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteBookRow(c.var.db, id, clockNow(), c.var.user.id, ifMatch(c, books.version));
+  await deleteBookRow(c.var.db, eventContext(c), id, clockNow(), c.var.user.id, ifMatch(c, books.version));
   await invalidatePopularity(c);
   return c.json({ message: `Book ${id} has been deleted.` }, 200);
 };

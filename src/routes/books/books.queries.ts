@@ -4,6 +4,7 @@ import { rawAll, rawRun } from '../../db/raw';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
 import { books, copies, counters, holds, type BookRow } from '../../db/schema';
+import { type EventContext, recordEvent } from '../../lib/events';
 import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
@@ -72,11 +73,13 @@ export const findBook = (db: Database, id: number | SQLWrapper) =>
 export const findBookByIsbn = (db: Database, isbn: string) => db.select(versionedBookColumns).from(books).where(eq(books.isbn, isbn));
 
 /**
- * A new book with `copies` copies (assigned barcodes), in one atomic batch that also records the
- * Idempotency-Key (if any): settled right after the book's insert, whose row id it keeps.
+ * A new book with `copies` copies (assigned barcodes) and its `book.created` event, in one atomic
+ * batch that also records the Idempotency-Key (if any): settled right after the book's insert,
+ * whose row id it keeps; the event follows the settle (which keeps changes()).
  */
 export async function insertBook(
   db: Database,
+  context: EventContext,
   { copies: copyCount = 1, ...input }: BookCreateInput,
   clock: Clock,
   actorId: number,
@@ -84,13 +87,14 @@ export async function insertBook(
 ): Promise<VersionedBook> {
   const key = titleKey(input.title);
   const newBookId = sql`(SELECT ${books.id} FROM ${books} WHERE ${books.title_key} = ${key})`;
-  const [, , , [row]] = await orTitleTaken(
+  const [, , , , [row]] = await orTitleTaken(
     idempotentBatch(
       db,
       idempotency,
       [
         setCirculationContext(db, clock, actorId),
         db.insert(books).values({ ...input, title_key: key }),
+        recordEvent(db, context, 'book.created', { book_id: newBookId }),
         // n rows from a counting CTE; the barcode trigger assigns `C` + each copy's id.
         rawRun(db, sql`WITH RECURSIVE n(i) AS (SELECT 1 WHERE ${copyCount} > 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${copyCount})
           INSERT INTO ${copies} (book_id) SELECT ${newBookId} FROM n`),
@@ -104,17 +108,19 @@ export async function insertBook(
 
 /**
  * Applies `changes` (all fields for PUT, some for PATCH) and raises the version, only while the book
- * is at a version If-Match names (`matches`): 404 no such book, 412 another version.
+ * is at a version If-Match names (`matches`), with its `book.updated` event: 404 no such book, 412
+ * another version.
  */
-export async function updateBook(db: Database, id: number, changes: BookChanges, matches?: SQL): Promise<VersionedBook> {
+export async function updateBook(db: Database, context: EventContext, id: number, changes: BookChanges, matches?: SQL): Promise<VersionedBook> {
   const keyed = changes.title === undefined ? changes : { ...changes, title_key: titleKey(changes.title) };
-  const [[row], [probe]] = await orTitleTaken(
+  const [[row], , [probe]] = await orTitleTaken(
     db.batch([
       db
         .update(books)
         .set({ ...keyed, version: sql`${books.version} + 1` })
         .where(and(eq(books.id, id), matches))
         .returning(versionedBookColumns),
+      recordEvent(db, context, 'book.updated', { book_id: id }),
       db.select({ version: books.version }).from(books).where(eq(books.id, id)),
     ]),
   );
@@ -130,7 +136,7 @@ export async function updateBook(db: Database, id: number, changes: BookChanges,
  * concurrent checkout cannot slip in between. Its copies go with it (cascade), returned loans lose
  * it, and its waiting holds are cancelled. 404, 412, then 409.
  */
-export async function deleteBook(db: Database, id: number, clock: Clock, actorId: number, matches?: SQL): Promise<void> {
+export async function deleteBook(db: Database, context: EventContext, id: number, clock: Clock, actorId: number, matches?: SQL): Promise<void> {
   const copyInUse = db
     .select({ id: copies.id })
     .from(copies)
@@ -144,6 +150,7 @@ export async function deleteBook(db: Database, id: number, clock: Clock, actorId
       .set({ status: 'cancelled', closed_on: clock.today })
       .where(and(eq(holds.book_id, id), eq(holds.status, 'waiting'), deletable)),
     db.delete(books).where(and(eq(books.id, id), deletable)).returning({ id: books.id }),
+    recordEvent(db, context, 'book.deleted', { book_id: id }),
   ]);
   if (deleted.length) return;
   if (!probe[0]) throw notFound('Book');

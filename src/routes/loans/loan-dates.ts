@@ -1,10 +1,7 @@
 /** Loan dates: pure functions over `YYYY-MM-DD` strings, all in UTC (contract, "Loans"). */
 
-import { POLICY } from '../../lib/policy';
-
-/** Kept for existing imports; the numbers live in the policy module. */
-export const LOAN_PERIOD_DAYS = POLICY.loan_days;
-export const MAX_RENEWALS = POLICY.max_renewals;
+/** The policy's ceiling on max_renewals (0–10); the table's CHECK on renewals repeats it. */
+export const RENEWALS_CEILING = 10;
 
 export const LOAN_STATUSES = ['active', 'returned', 'overdue'] as const;
 export type LoanStatus = (typeof LOAN_STATUSES)[number];

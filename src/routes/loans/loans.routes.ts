@@ -147,8 +147,9 @@ export const renewLoan = createRoute({
   tags,
   summary: 'Renew a loan',
   description:
-    'Moves the deadline on by 14 days, at most twice per loan, and not once the loan is overdue; refused with ' +
-    `HOLD_PENDING while another patron waits for a book whose copy is out on this loan and no copy is free. ${PRIVACY}`,
+    "Moves the deadline on by the policy's `renewal_days` (14 by default), at most `max_renewals` times per loan (2 by " +
+    'default), and not once the loan is overdue; refused with HOLD_PENDING while another patron waits for a book whose ' +
+    `copy is out on this loan and no copy is free. ${PRIVACY}`,
   security: bearer,
   middleware: [member] as const,
   request: { body: noBody, params: idParams, headers: idempotencyKeyHeader },

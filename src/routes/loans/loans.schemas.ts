@@ -4,8 +4,7 @@ import { loans } from '../../db/schema';
 import { barcode, barcodeParam, idParam, queryId } from '../../lib/fields';
 import { pageQuery, pageSchema } from '../../lib/paging';
 import { bookSchema } from '../books/books.schemas';
-import { POLICY } from '../../lib/policy';
-import { LOAN_STATUSES } from './loan-dates';
+import { LOAN_STATUSES, RENEWALS_CEILING } from './loan-dates';
 
 const { createSelectSchema } = createSchemaFactory({ zodInstance: z });
 
@@ -26,7 +25,7 @@ export const loanStatusSchema = z.enum(LOAN_STATUSES).openapi({
 
 /** A loan as the API shows it: the table's columns, the derived status and its books. */
 export const loanSchema = createSelectSchema(loans, {
-  renewals: () => z.number().int().min(0).max(POLICY.max_renewals),
+  renewals: () => z.number().int().min(0).max(RENEWALS_CEILING),
 })
   .extend({
     user_id: z.number().int().nullable().openapi({ description: 'Null once the borrower’s account is deleted.' }),

@@ -3,12 +3,13 @@ import type { Database } from '../../db/client';
 import { rawAll, rawRun } from '../../db/raw';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
-import { books, loanBooks, loans, users } from '../../db/schema';
+import { books, loanBooks, loans, policy, users } from '../../db/schema';
 import { refused } from '../../lib/blockers';
 import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import type { TokenClaims } from '../../lib/token';
-import { POLICY } from '../../lib/policy';
+import { policyDays, policyValue } from '../../lib/policy';
+import { chargeFines, lateItems } from '../accounts/fines';
 import { ApiError, type Blocker, forbidden, notFound } from '../../lib/problem';
 import { allEntriesLendable, diagnoseEntries, entryBlockers, type LoanEntry, missingEntry, resolvedEntries } from './copy-choice';
 import { foundLoan, loanColumns, type LoanWithItems, selectItemsOf } from './loans.queries';
@@ -72,7 +73,8 @@ export async function checkout(
   idempotency?: Idempotency,
 ): Promise<LoanWithItems> {
   const borrower = sql`${userId}`;
-  const deadline = sql`date(${clock.today}, ${`+${POLICY.loan_days} days`})`;
+  // The policy's loan period as it is when the loan opens (read inside the statement).
+  const deadline = sql`date(${clock.today}, ${policyDays('loan_days')})`;
   const mayLoanFor = userId === caller.id ? callerIs(caller) : callerIs(caller, 'admin');
   const [[callerRow], , created, , [loan], items, diagnoses, [user]] = await guardedByActiveIndex(
     idempotentBatch(db, idempotency, [
@@ -176,7 +178,7 @@ export async function returnLoan(
     .select({ id: loans.id })
     .from(loans)
     .where(and(eq(loans.id, id), isNotNull(loans.return_date)));
-  const [[callerRow], , returned, , loanRows, items] = await idempotentBatch(db, idempotency, [
+  const [[callerRow], , returned, , , , loanRows, items] = await idempotentBatch(db, idempotency, [
     callerProbe(db, caller),
     setCirculationContext(db, clock, caller.id),
     db
@@ -184,6 +186,8 @@ export async function returnLoan(
       .set({ return_date: clock.today })
       .where(and(visibleLoanTo(caller, id), isNull(loans.return_date)))
       .returning({ id: loans.id }),
+    // Late copies of the loan just returned (none when it was not): one fine each, before they close.
+    ...chargeFines(db, { actorId: caller.id, at: clock.now }, clock.today, lateItems(sql`lb.loan_id = ${id} AND l.return_date = ${clock.today}`, clock.today)),
     // A returned loan has no copy out, so this changes rows only if the update above just returned
     // the loan; the triggers then put each copy back on the shelf or on the first waiting hold.
     db
@@ -219,13 +223,13 @@ export async function renewLoan(
       .from(loanBooks)
       .innerJoin(books, eq(books.id, loanBooks.book_id))
       .where(and(eq(loanBooks.loan_id, id), eq(loanBooks.active, true), sql`${books.holds_waiting} > 0`, eq(books.available_copies, 0)));
-  const [[callerRow], renewed, loanRows, items, pending] = await idempotentBatch(db, idempotency, [
+  const [[callerRow], renewed, loanRows, items, pending, [limit]] = await idempotentBatch(db, idempotency, [
     callerProbe(db, caller),
     db
       .update(loans)
       .set({
         // SQLite's date() does the same UTC calendar arithmetic as addDays().
-        deadline: sql`date(${loans.deadline}, ${`+${POLICY.renewal_days} days`})`,
+        deadline: sql`date(${loans.deadline}, ${policyDays('renewal_days')})`,
         renewals: sql`${loans.renewals} + 1`,
       })
       .where(
@@ -233,7 +237,7 @@ export async function renewLoan(
           visibleLoanTo(caller, id),
           isNull(loans.return_date),
           gte(loans.deadline, today),
-          lt(loans.renewals, POLICY.max_renewals),
+          lt(loans.renewals, policyValue('max_renewals')),
           notExists(pendingHolds({ book_id: loanBooks.book_id })),
         ),
       )
@@ -241,6 +245,7 @@ export async function renewLoan(
     selectLoanFor(db, caller, id),
     selectItemsOf(db, id),
     pendingHolds({ book_id: loanBooks.book_id }),
+    db.select({ max_renewals: policy.max_renewals }).from(policy).where(eq(policy.id, 1)),
   ], { after: 1, status: 200, resourceId: id });
 
   if (!renewed.length) authorizeCaller(callerRow, caller);
@@ -250,8 +255,8 @@ export async function renewLoan(
   const blockers: Blocker[] = [];
   if (loan.return_date !== null) blockers.push(loanReturned());
   else if (loan.deadline < today) blockers.push({ code: 'LOAN_OVERDUE', detail: `The loan was due on ${loan.deadline}; return it instead.` });
-  if (loan.return_date === null && loan.renewals >= POLICY.max_renewals) {
-    blockers.push({ code: 'RENEWAL_LIMIT_REACHED', detail: `A loan can be renewed at most ${POLICY.max_renewals} times.` });
+  if (loan.return_date === null && loan.renewals >= (limit?.max_renewals ?? 0)) {
+    blockers.push({ code: 'RENEWAL_LIMIT_REACHED', detail: `The loan has been renewed ${loan.renewals} times, the policy's limit (max_renewals).` });
   }
   for (const { book_id } of pending) {
     blockers.push({ code: 'HOLD_PENDING', detail: `Another patron is waiting for book ${book_id} and no copy is free.`, book_id });

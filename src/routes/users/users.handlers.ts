@@ -1,8 +1,9 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, ne, sql } from 'drizzle-orm';
 import { users } from '../../db/schema';
 import { isUniqueViolation } from '../../db/errors';
 import { pageWindow, toPage } from '../../lib/paging';
 import { hashPassword, needsRehash, verifyPassword } from '../../lib/password';
+import { eventContext, recordEvent } from '../../lib/events';
 import { ApiError, forbidden, notFound } from '../../lib/problem';
 import { issueToken, requireSecret, TOKEN_TTL_SECONDS, type TokenClaims } from '../../lib/token';
 import type { AppRouteHandler } from '../../lib/types';
@@ -169,7 +170,7 @@ export const updateProfile: AppRouteHandler<typeof routes.updateProfile> = async
 };
 
 export const deleteSelf: AppRouteHandler<typeof routes.deleteSelf> = async (c) => {
-  await deleteUserRow(c.var.db, c.var.user.id, c.var.user.id);
+  await deleteUserRow(c.var.db, eventContext(c), c.var.user.id, c.var.user.id);
   return c.json({ message: 'Your account has been deleted.' }, 200);
 };
 
@@ -199,8 +200,16 @@ export const updateUser: AppRouteHandler<typeof routes.updateUser> = async (c) =
   const changes = c.req.valid('json');
   const db = c.var.db;
   const matches = ifMatch(c, users.version);
-  const [[updated], [probe]] = await orEmailTaken(
+  // `user.role_changed` is written BEFORE the update, on the condition that the stored role differs
+  // and the update's own conditions hold (afterwards the old role is gone); a failing update aborts
+  // the batch, event included.
+  const roleChanges =
+    changes.role === undefined
+      ? sql`0`
+      : sql`${exists(db.select({ id: users.id }).from(users).where(and(eq(users.id, id), ne(users.role, changes.role), matches)))}`;
+  const [, [updated], [probe]] = await orEmailTaken(
     db.batch([
+      recordEvent(db, eventContext(c), 'user.role_changed', { user_id: id }, roleChanges),
       db
         .update(users)
         .set(Object.keys(changes).length ? await changeSet(changes) : { version: sql`${users.version}` })
@@ -217,6 +226,6 @@ export const updateUser: AppRouteHandler<typeof routes.updateUser> = async (c) =
 
 export const deleteUser: AppRouteHandler<typeof routes.deleteUser> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteUserRow(c.var.db, id, c.var.user.id, ifMatch(c, users.version));
+  await deleteUserRow(c.var.db, eventContext(c), id, c.var.user.id, ifMatch(c, users.version));
   return c.json({ message: `User ${id} has been deleted.` }, 200);
 };

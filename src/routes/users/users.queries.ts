@@ -1,8 +1,9 @@
-import { and, eq, inArray, isNull, notExists, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, notExists, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import type { Database } from '../../db/client';
 import { clockNow, setCirculationContext } from '../../db/circulation-context';
-import { counters, loans, users, type UserRow } from '../../db/schema';
+import { accountBalances, counters, loans, users, type UserRow } from '../../db/schema';
+import { type EventContext, recordEvent } from '../../lib/events';
 import { ApiError, notFound } from '../../lib/problem';
 
 /** Every column but credentials (hash, token cutoff): the only shape of a user that leaves the database. */
@@ -23,27 +24,41 @@ export const userCount = (db: Database) =>
   db.select({ value: counters.value }).from(counters).where(eq(counters.name, 'users'));
 
 /**
- * Deletes a user unless they hold an active loan, in one atomic batch: the check and the delete
- * cannot be split by a concurrent checkout. Returned loans stay, with `user_id` set to NULL; open
- * holds are cancelled first (a ready one's copy passes on) and stay, anonymised, like loans.
+ * Deletes a user unless they hold an active loan or owe money, in one atomic batch: the checks and
+ * the delete cannot be split by a concurrent checkout or charge. Returned loans stay, with
+ * `user_id` set to NULL; so do account entries, and events lose `user_id`/`actor_id` (a trigger);
+ * open holds are cancelled first (a ready one's copy passes on) and stay, anonymised, like loans.
+ * The `user.deleted` event names no user (it is gone), and no actor when they deleted themselves.
  */
-export async function deleteUser(db: Database, id: number, actorId: number | null = null, matches?: SQL): Promise<void> {
+export async function deleteUser(db: Database, context: EventContext, id: number, actorId: number | null = null, matches?: SQL): Promise<void> {
   const activeLoan = db
     .select({ id: loans.id })
     .from(loans)
     .where(and(eq(loans.user_id, id), isNull(loans.return_date)))
     .limit(1);
+  const owing = db
+    .select({ balance_cents: accountBalances.balance_cents })
+    .from(accountBalances)
+    .where(and(eq(accountBalances.user_id, id), gt(accountBalances.balance_cents, 0)));
   // The context dates the cancellation of the user's open holds (a trigger on delete).
-  const [, blocking, [probe], deleted] = await db.batch([
+  const [, blocking, owed, [probe], deleted] = await db.batch([
     setCirculationContext(db, clockNow(), actorId),
     activeLoan,
+    owing,
     db.select({ matches: matchesColumn(matches) }).from(users).where(eq(users.id, id)),
-    db.delete(users).where(and(eq(users.id, id), notExists(activeLoan), matches)).returning({ id: users.id }),
+    db
+      .delete(users)
+      .where(and(eq(users.id, id), notExists(activeLoan), notExists(owing), matches))
+      .returning({ id: users.id }),
+    recordEvent(db, { ...context, actorId: context.actorId === id ? null : context.actorId }, 'user.deleted', {}),
   ]);
   if (deleted.length) return;
   if (!probe) throw notFound('User');
   if (!probe.matches) throw preconditionFailed();
   if (blocking.length) throw new ApiError(409, 'HAS_ACTIVE_LOANS', 'The user has an active loan; return it first.');
+  if (owed.length) {
+    throw new ApiError(409, 'BALANCE_OUTSTANDING', `The account owes ${owed[0]!.balance_cents} cents; settle or waive it first.`);
+  }
   throw notFound('User');
 }
 

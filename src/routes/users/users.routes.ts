@@ -99,12 +99,16 @@ export const deleteSelf = createRoute({
   tags,
   summary: 'Delete your account',
   description:
-    'Refused (409 HAS_ACTIVE_LOANS) while you have an active loan, and (409 LAST_ADMIN) when you are the last admin. ' +
-    'Returned loans stay, anonymised.',
+    'Refused (409 HAS_ACTIVE_LOANS) while you have an active loan, (409 BALANCE_OUTSTANDING) while your account ' +
+    'balance is above 0, and (409 LAST_ADMIN) when you are the last admin. Returned loans and account entries stay, ' +
+    'anonymised; events lose your id.',
   security: bearer,
   middleware: [requireUser()] as const,
   request: { body: noBody },
-  responses: { 200: json(messageSchema, 'Deleted'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS, LAST_ADMIN') },
+  responses: {
+    200: json(messageSchema, 'Deleted'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 409], 'HAS_ACTIVE_LOANS, BALANCE_OUTSTANDING, LAST_ADMIN'),
+  },
 });
 
 export const listUsers = createRoute({
@@ -138,7 +142,7 @@ export const updateUser = createRoute({
   path: '/users/{id}',
   tags,
   summary: 'Update a user (admin)',
-  description: 'Changes only the fields sent, `role` included. Demoting the last admin is refused (409 LAST_ADMIN).',
+  description: 'Changes only the fields sent, `role` included. A change of role appends `user.role_changed`; demoting the last admin is refused (409 LAST_ADMIN).',
   security: bearer,
   middleware: [admin] as const,
   request: { params: idParams, body: jsonBody(adminUpdateBody), headers: ifMatchHeader },
@@ -153,12 +157,15 @@ export const deleteUser = createRoute({
   path: '/users/{id}',
   tags,
   summary: 'Delete a user (admin)',
-  description: 'Refused (409 HAS_ACTIVE_LOANS) while the user has an active loan, and (409 LAST_ADMIN) for the last admin.',
+  description:
+    'Refused (409 HAS_ACTIVE_LOANS) while the user has an active loan, (409 BALANCE_OUTSTANDING) while their balance ' +
+    'is above 0, and (409 LAST_ADMIN) for the last admin. Appends `user.deleted` (with no `user_id`: the user is gone, ' +
+    'and their events lose it too).',
   security: bearer,
   middleware: [admin] as const,
   request: { body: noBody, params: idParams, headers: ifMatchHeader },
   responses: {
     200: json(messageSchema, 'Deleted'),
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'HAS_ACTIVE_LOANS, LAST_ADMIN'),
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 403, 404, 409, 412], 'HAS_ACTIVE_LOANS, BALANCE_OUTSTANDING, LAST_ADMIN'),
   },
 });

@@ -1,0 +1,99 @@
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { accountBalances, loanBooks, loans, policy } from '../db/schema';
+import { policyValue } from './policy';
+
+/**
+ * Patron-level blocks (contract, "Accounts"), under the policy in force, for the writes that open
+ * a loan, add an item, renew or place a hold, and for the eligibility pre-check. Both read the SAME
+ * probe, so a refusal and the pre-check cannot disagree:
+ *
+ *   const probe = patronBlockProbe(db, userId, today);               // a statement of the batch
+ *   .where(and(..., patronNotBlocked(userId, today, { copies: n })))   // inside the write itself
+ *   const blockers = patronBlockers(probeRow, { copies: n });          // after: what refused it
+ *
+ * Items are counted over loan_books rows still out (`active = 1`) of the patron's open loans — the
+ * shape loans keep once they hold copies. `openHolds` is a count sub-select the holds code passes.
+ */
+export const BLOCK_CODES = ['FINES_OVER_LIMIT', 'OVERDUE_COPIES', 'LOAN_LIMIT_REACHED', 'HOLD_LIMIT_REACHED'] as const;
+export type BlockCode = (typeof BLOCK_CODES)[number];
+
+export interface Adding {
+  /** Items the write would put out (a checkout's entries, 1 for add-book); 0 for a renewal. */
+  copies?: number;
+  /** Holds the write would open (1 for a hold placement). */
+  holds?: number;
+}
+
+// Written with their own aliases: these sub-selects are embedded in other statements (a select
+// list renders drizzle columns unqualified, and the outer statement may join tables with an `id`).
+const balance = (userId: number | SQL) =>
+  sql<number>`coalesce((SELECT ab.balance_cents FROM ${accountBalances} ab WHERE ab.user_id = ${userId}), 0)`;
+
+const itemsOut = (userId: number | SQL, today?: string) =>
+  sql<number>`(SELECT count(*) FROM ${loanBooks} blk_lb JOIN ${loans} blk_l ON blk_l.id = blk_lb.loan_id
+    WHERE blk_l.user_id = ${userId} AND blk_l.return_date IS NULL AND blk_lb.active = 1${today === undefined ? sql`` : sql` AND blk_l.deadline < ${today}`})`;
+
+/**
+ * What each block compares, in one row: a statement for the write's batch (or the pre-check's).
+ * `when` limits it to refusals, e.g. sql`changes() = 0` right after the write's last statement, so
+ * a write that succeeded does not pay for its explanation.
+ */
+export const patronBlockProbe = (db: Database, userId: number | SQL, today: string, openHolds: SQL<number> = sql<number>`0`, when?: SQL) =>
+  db
+    .select({
+      // Every column named: the request's D1 wrapper serves drizzle's positional rows from
+      // objects, where an unnamed expression such as `0` would sort first and shift the others.
+      balance_cents: balance(userId).mapWith(Number).as('balance_cents'),
+      block_balance_cents: policy.block_balance_cents,
+      overdue_copies: itemsOut(userId, today).mapWith(Number).as('overdue_copies'),
+      block_overdue_copies: policy.block_overdue_copies,
+      active_copies: itemsOut(userId).mapWith(Number).as('active_copies'),
+      max_active_copies: policy.max_active_copies,
+      open_holds: sql<number>`${openHolds}`.mapWith(Number).as('open_holds'),
+      max_holds: policy.max_holds,
+    })
+    .from(policy)
+    .where(and(eq(policy.id, 1), when));
+
+export type BlockProbe = Awaited<ReturnType<typeof patronBlockProbe>>[number];
+
+/** The same rules as a condition for the write's WHERE: true when no block applies. 0 switches a block off. */
+export const patronNotBlocked = (userId: number | SQL, today: string, adding: Adding = {}, openHolds: SQL<number> = sql<number>`0`): SQL =>
+  sql`NOT (
+    (${policyValue('block_balance_cents')} > 0 AND ${balance(userId)} >= ${policyValue('block_balance_cents')})
+    OR (${policyValue('block_overdue_copies')} > 0 AND ${itemsOut(userId, today)} >= ${policyValue('block_overdue_copies')})
+    OR (${adding.copies ?? 0} > 0 AND ${itemsOut(userId)} + ${adding.copies ?? 0} > ${policyValue('max_active_copies')})
+    OR (${adding.holds ?? 0} > 0 AND ${openHolds} + ${adding.holds ?? 0} > ${policyValue('max_holds')})
+  )`;
+
+export interface PatronBlocker {
+  code: BlockCode;
+  detail: string;
+}
+
+/** Every patron-level block that applies, in the contract's order (no `book_id`: they concern the patron). */
+export function patronBlockers(probe: BlockProbe, adding: Adding = {}): PatronBlocker[] {
+  const blockers: PatronBlocker[] = [];
+  const copies = adding.copies ?? 0;
+  const holds = adding.holds ?? 0;
+  if (probe.block_balance_cents > 0 && probe.balance_cents >= probe.block_balance_cents) {
+    blockers.push({
+      code: 'FINES_OVER_LIMIT',
+      detail: `The account owes ${probe.balance_cents} cents; borrowing stops at ${probe.block_balance_cents}. Pay or settle it first.`,
+    });
+  }
+  if (probe.block_overdue_copies > 0 && probe.overdue_copies >= probe.block_overdue_copies) {
+    blockers.push({ code: 'OVERDUE_COPIES', detail: `${probe.overdue_copies} item(s) are overdue; return them first.` });
+  }
+  if (copies > 0 && probe.active_copies + copies > probe.max_active_copies) {
+    blockers.push({
+      code: 'LOAN_LIMIT_REACHED',
+      detail: `${probe.active_copies} item(s) out and ${copies} more would pass the limit of ${probe.max_active_copies}.`,
+    });
+  }
+  if (holds > 0 && probe.open_holds + holds > probe.max_holds) {
+    blockers.push({ code: 'HOLD_LIMIT_REACHED', detail: `${probe.open_holds} open hold(s); the limit is ${probe.max_holds}.` });
+  }
+  return blockers;
+}
