@@ -23,8 +23,10 @@ describe('integrity audit', () => {
   let bookId: number;
   let memberId: number;
   let openLoanId: number;
+  let adminToken: string;
   beforeAll(async () => {
     const admin = await makeAdmin();
+    adminToken = admin.token;
     const member = await makeUser();
     memberId = member.id;
     const books = [];
@@ -66,6 +68,21 @@ describe('integrity audit', () => {
         'loan_books.active',
         `UPDATE loan_books SET active = 1 WHERE book_id = ${bookId + 1}`,
         `UPDATE loan_books SET active = 0 WHERE book_id = ${bookId + 1}`,
+      );
+    }
+    if (schema.has('account_balances')) {
+      // Accounts and events: the balance row, and people an event names.
+      await expectStatus(await call('POST', `/users/${memberId}/account/charges`, { token: adminToken, body: { amount_cents: 120, note: 'Audit test' } }), 201);
+      await expectCaught(
+        'accounts.balance',
+        `UPDATE account_balances SET balance_cents = balance_cents + 1 WHERE user_id = ${memberId}`,
+        `UPDATE account_balances SET balance_cents = balance_cents - 1 WHERE user_id = ${memberId}`,
+      );
+      // Events are append-only: the tampered row is anonymised afterwards (the one update allowed).
+      await expectCaught(
+        'events.people',
+        "INSERT INTO events (at, action, user_id) VALUES ('2026-01-01T00:00:00.000Z', 'audit.test', 999999999999)",
+        "UPDATE events SET user_id = NULL WHERE user_id = 999999999999",
       );
     }
     if (schema.has('copies')) {

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { batchClass, d1ErrorSummary, statementClass, transientD1Failure } from '../src/db/failures';
+import { DAILY_STEPS, runDailyJob } from '../src/jobs/daily';
 import { callWith, D1_TRANSIENT, expectAuditPasses, faultyD1 } from './fault-injection';
 import { expectProblem, expectStatus, makeAdmin, makeUser, seedBook, type TestUser } from './helpers';
 
@@ -88,6 +89,24 @@ describe('other database failures', () => {
       'D1_ERROR SQLITE_ERROR',
     ]);
     await expectStatus(await callWith({}, { method: 'GET', path: '/health' }), 200);
+  });
+
+  it('the daily job: a step whose D1 call fails is logged with its statement class, the run throws, the next run succeeds', async () => {
+    const error = quiet('error');
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(DAILY_STEPS.length).toBeGreaterThan(0);
+    const d1 = faultyD1(env.DB, { on: 'any', nth: 1, times: 1_000, message: D1_TRANSIENT.codeUpdated });
+    await expect(runDailyJob({ DB: d1.db }, new Date())).rejects.toThrow(/daily job/);
+    const lines = logged(error, 'daily job step failed').map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(DAILY_STEPS.length);
+    for (const line of lines) {
+      expect(line.reason).toBe('D1 reset because its code was updated');
+      expect(line.statement).toMatch(/^(batch of \d+: )?(with … )?(select|insert|update|delete)/);
+    }
+    await expectAuditPasses();
+    const reports = await runDailyJob(env, new Date());
+    expect(reports.every((report) => report.ok)).toBe(true);
+    await expectAuditPasses();
   });
 
   it('a slow database still answers, correctly', async () => {
