@@ -309,6 +309,7 @@ try {
       headers: { authorization: `Bearer ${token}` },
       note: '100 entries, first page',
     },
+    { name: 'GET /stats', method: 'GET', path: '/stats', headers: { authorization: `Bearer ${adminToken}` }, note: 'counters by key' },
     { name: 'GET /events?limit=50', method: 'GET', path: '/events?limit=50', headers: { authorization: `Bearer ${adminToken}` }, note: '1,000 events' },
     {
       name: 'GET /events?action&limit=50',

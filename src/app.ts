@@ -10,6 +10,7 @@ import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
 import { loansRouter } from './routes/loans';
 import { policyRouter } from './routes/policy';
+import { statsRouter } from './routes/stats';
 import { usersRouter } from './routes/users';
 
 const app = createApp();
@@ -29,7 +30,8 @@ const routes = app.route('/', healthRouter).route('/', usersRouter).route('/', b
   .route('/', noticesRouter)
   .route('/', policyRouter)
   .route('/', eventsRouter)
-  .route('/', accountsRouter);
+  .route('/', accountsRouter)
+  .route('/', statsRouter);
 
 app.doc31('/openapi.json', {
   openapi: '3.1.0',
