@@ -7,7 +7,7 @@ const STAT_COUNTERS = {
   books: 'books',
   copies: 'copies',
   available_copies: 'available_copies',
-  active_loans: 'loans_open',
+  active_loans: 'open_loans',
   holds_waiting: 'holds_waiting',
   holds_ready: 'holds_ready',
   fines_outstanding_cents: 'balance_total_cents',
