@@ -70,8 +70,8 @@ describe('integrity audit', () => {
         `UPDATE loan_books SET active = 0 WHERE book_id = ${bookId + 1}`,
       );
     }
-    if ((await env.DB.prepare("SELECT 1 FROM counters WHERE name = 'loans_open'").first()) !== null) {
-      await expectCaught('counters.stats', "UPDATE counters SET value = value + 1 WHERE name = 'loans_open'", "UPDATE counters SET value = value - 1 WHERE name = 'loans_open'");
+    if ((await env.DB.prepare("SELECT 1 FROM counters WHERE name = 'open_loans'").first()) !== null) {
+      await expectCaught('counters.stats', "UPDATE counters SET value = value + 1 WHERE name = 'open_loans'", "UPDATE counters SET value = value - 1 WHERE name = 'open_loans'");
     }
     if (schema.has('account_balances')) {
       // Accounts and events: the balance row, and people an event names.

@@ -255,12 +255,12 @@ export const INVARIANTS: Invariant[] = [
   },
   {
     name: 'counters.stats',
-    rule: "counters 'loans_open' and 'balance_total_cents' (migration 0008) equal the open loans and the sum of balances",
+    rule: "counters 'open_loans' and 'balance_total_cents' (migration 0008) equal the open loans and the sum of balances",
     needs: ['counters', 'loans', 'account_balances.balance_cents'],
     // Before migration 0008 the counter rows do not exist, and nothing is compared.
     check: single(
       (limit) => `SELECT name, value, actual FROM (
-        SELECT 'loans_open' AS name, (SELECT count(*) FROM loans WHERE return_date IS NULL) AS actual
+        SELECT 'open_loans' AS name, (SELECT count(*) FROM loans WHERE return_date IS NULL) AS actual
         UNION ALL SELECT 'balance_total_cents', (SELECT coalesce(sum(balance_cents), 0) FROM account_balances)
       ) AS t JOIN counters USING (name) WHERE value IS NOT actual LIMIT ${limit}`,
     ),
