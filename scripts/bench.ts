@@ -18,16 +18,14 @@
 //    autocannon on 127.0.0.1 for --duration seconds after a 1 s warm-up.
 // Prints a table and writes scripts/bench-results.json.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
-import { hashPassword } from '../src/lib/password.ts';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD, generateSeed, seedStatements, todayUtc } from './lib/seed-data.ts';
-import { ROOT, wrangler } from './lib/wrangler.ts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, MEMBER_PASSWORD } from './lib/seed-data.ts';
+import { applyMigrations, seedScaleData, serveBuiltWorker } from './lib/serve.ts';
+import { ROOT } from './lib/wrangler.ts';
 
 const { values } = parseArgs({
   options: {
@@ -75,10 +73,10 @@ console.log(`Library API bench — ${machine.cpu}, ${machine.cores} cores, ${mac
 console.log(`data: ${BOOKS} books, ${LOANS} loans, ${MEMBERS} members; ${DURATION} s per endpoint, ${CONNECTIONS} connections, loopback only\n`);
 
 const workDir = mkdtempSync(join(os.tmpdir(), 'library-bench-'));
-let mf: Miniflare | undefined;
+let dispose: (() => Promise<void>) | undefined;
 const cleanUp = async () => {
-  await mf?.dispose().catch(() => {});
-  mf = undefined;
+  await dispose?.().catch(() => {});
+  dispose = undefined;
   rmSync(workDir, { recursive: true, force: true });
 };
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -86,79 +84,24 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  // 1. Build.
-  const outDir = join(workDir, 'dist');
-  const build = wrangler(['deploy', '--dry-run', '--outdir', outDir, '--env', ''], { quiet: true });
-  if (build.status !== 0) fail(`wrangler deploy --dry-run failed:\n${build.stderr || build.stdout}`);
-  const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
-  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1] ?? fail('no compatibility_date in wrangler.toml');
-  const compatibilityFlags = [...(/^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
-  console.log(`built the Worker with wrangler deploy --dry-run (${elapsed()})`);
-
-  // 2. Serve it.
-  const limiter = (namespace_id: string) => ({ namespace_id, simple: { limit: 1_000_000_000, period: 60 as const } });
-  const workerLogs = { total: 0, problems: [] as string[] };
-  mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: '127.0.0.1',
-      port: 0,
-      resourcePersistencePath: join(workDir, 'state'),
-      // The app logs one JSON line per request: count them, keep warnings and errors.
-      handleStructuredLogs: ({ level, message }) => {
-        workerLogs.total++;
-        if ((level === 'error' || level === 'warn' || /"level":"(warn|error)"/.test(message)) && workerLogs.problems.length < 20) {
-          workerLogs.problems.push(message.slice(0, 300));
-        }
+  // 1.–3. Build, serve, migrate and seed (scripts/lib/serve.ts, shared with `npm run soak`).
+  const served = await serveBuiltWorker({
+    workDir,
+    extraWorkers: (compatibilityDate) => [
+      {
+        name: 'baseline',
+        modules: true,
+        script: `export default { fetch() { return new Response('ok'); } };`,
+        compatibilityDate,
+        routes: ['*/__baseline'],
       },
-      workers: [
-        {
-          name: 'library-api',
-          scriptPath: join(outDir, 'index.js'),
-          modulesRoot: outDir, // module names relative to the bundle, not to the cwd
-          modules: true,
-          compatibilityDate,
-          compatibilityFlags,
-          bindings: { JWT_SECRET: randomBytes(48).toString('base64url'), CORS_ORIGINS: '' },
-          d1Databases: { DB: 'bench-db' },
-          kvNamespaces: { CACHE: 'bench-cache' },
-          ratelimits: {
-            LOGIN_LIMITER: limiter('1001'),
-            REGISTER_LIMITER: limiter('1002'),
-            WRITE_LIMITER: limiter('1003'),
-            ADMIN_WRITE_LIMITER: limiter('1005'),
-            READ_LIMITER: limiter('1004'),
-          },
-        },
-        {
-          name: 'baseline',
-          modules: true,
-          script: `export default { fetch() { return new Response('ok'); } };`,
-          compatibilityDate,
-          routes: ['*/__baseline'],
-        },
-      ],
-    }),
-  );
-  const base = await mf.ready;
-  const origin = base.origin;
-  console.log(`serving on ${origin} (workerd via Miniflare) (${elapsed()})`);
-
-  // 3. Schema and data.
-  const db = await mf.getD1Database('DB', 'library-api');
-  const migrationsDir = join(ROOT, 'migrations');
-  for (const file of readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort()) {
-    const statements = readFileSync(join(migrationsDir, file), 'utf8')
-      .split('--> statement-breakpoint')
-      .map((s) => s.trim())
-      .filter((s) => s.replace(/^--.*$/gm, '').trim() !== '');
-    await db.batch(statements.map((s) => db.prepare(s)));
-  }
-  const [memberHash, adminHash] = await Promise.all([hashPassword(MEMBER_PASSWORD), hashPassword(ADMIN_PASSWORD)]);
-  const data = generateSeed({ books: BOOKS, loans: LOANS, members: MEMBERS, memberHash, adminHash, today: todayUtc() });
-  const seedSql = [...seedStatements(data)];
-  for (let i = 0; i < seedSql.length; i += 25) {
-    await db.batch(seedSql.slice(i, i + 25).map((s) => db.prepare(s)));
-  }
+    ],
+  });
+  dispose = served.dispose;
+  const { origin, db, logs: workerLogs } = served;
+  console.log(`built with wrangler deploy --dry-run; serving on ${origin} (workerd via Miniflare) (${elapsed()})`);
+  await applyMigrations(db);
+  await seedScaleData(db, { books: BOOKS, loans: LOANS, members: MEMBERS });
   const counts = await db
     .prepare(
       'SELECT (SELECT count(*) FROM books) AS books, (SELECT count(*) FROM loans) AS loans, (SELECT count(*) FROM loan_books) AS loan_books, ' +

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { decode, sign } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
-import { call, expectProblem, expectStatus, makeAdmin, makeUser } from './helpers';
+import { call, expectProblem, expectStatus, makeAdmin, makeUser, RATE_LIMIT_TEST_TIMEOUT, startOfRateWindow } from './helpers';
 
 const b64url = (value: unknown) => btoa(JSON.stringify(value)).replaceAll('=', '').replaceAll('+', '-').replaceAll('/', '_');
 const now = () => Math.floor(Date.now() / 1000);
@@ -114,7 +114,8 @@ describe('login', () => {
     expect(Object.keys(problem.errors).sort()).toEqual(['email', 'password']);
   });
 
-  it('allows 5 attempts per minute per IP, then 429 with Retry-After', async () => {
+  it('allows 5 attempts per minute per IP, then 429 with Retry-After', { timeout: RATE_LIMIT_TEST_TIMEOUT }, async () => {
+    await startOfRateWindow();
     const ip = '203.0.113.77';
     const attempt = () => call('POST', '/users/login', { ip, body: { email: 'nobody@example.org', password: 'whatever1' } });
     for (let i = 0; i < 5; i++) await expectProblem(await attempt(), 401, 'INVALID_CREDENTIALS');

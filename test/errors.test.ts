@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import app from '../src/app';
-import { call, expectProblem, expectStatus, makeAdmin, makeUser } from './helpers';
+import { call, expectProblem, expectStatus, makeAdmin, makeUser, RATE_LIMIT_TEST_TIMEOUT, startOfRateWindow } from './helpers';
 
 describe('problem+json for every error', () => {
   it('unknown route → 404', async () => {
@@ -134,8 +134,9 @@ describe('configuration', () => {
 });
 
 describe('write rate limit', () => {
-  it('allows 60 authenticated writes per minute per user, from any IP, then 429', async () => {
+  it('allows 60 authenticated writes per minute per user, from any IP, then 429', { timeout: RATE_LIMIT_TEST_TIMEOUT }, async () => {
     const user = await makeUser();
+    await startOfRateWindow();
     for (let i = 0; i < 60; i++) {
       await expectStatus(await call('PUT', '/users/profile', { token: user.token, body: { address: `${i} Main St` } }), 200);
     }

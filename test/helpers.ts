@@ -124,3 +124,20 @@ export const rowCounts = () =>
     loans: number;
     loan_books: number;
   }>();
+
+/** Long enough for any rate-limit test here to finish inside one window on a slow machine. */
+const RATE_WINDOW_MARGIN_MS = 25_000;
+/** Time for a rate-limit test: a wait for a fresh window plus the requests themselves. */
+export const RATE_LIMIT_TEST_TIMEOUT = 90_000;
+
+/**
+ * The local rate limiter counts in windows aligned to the wall clock (a 60 s period starts at every
+ * full minute), so a test that sends a limit's worth of requests and expects the next one refused
+ * fails whenever its loop straddles a window boundary. Waits, when needed, for a window with enough
+ * time left.
+ */
+export async function startOfRateWindow(periodSeconds = 60) {
+  const periodMs = periodSeconds * 1000;
+  const left = periodMs - (Date.now() % periodMs);
+  if (left < RATE_WINDOW_MARGIN_MS) await new Promise((resolve) => setTimeout(resolve, left + 250));
+}

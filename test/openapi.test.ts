@@ -74,6 +74,18 @@ describe('GET /openapi.json', () => {
     }
   });
 
+  it('documents 503 SERVICE_UNAVAILABLE with Retry-After on every operation (the database can fail under any route)', async () => {
+    const doc = await expectStatus(await call('GET', '/openapi.json'), 200);
+    for (const [path, operations] of Object.entries<Record<string, { responses: Record<string, any> }>>(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const unavailable = operation.responses['503'];
+        expect(unavailable, `${method} ${path}`).toBeDefined();
+        expect(unavailable.description).toContain('SERVICE_UNAVAILABLE');
+        expect(unavailable.headers?.['Retry-After'], `${method} ${path}`).toBeDefined();
+      }
+    }
+  });
+
   it('every documented operation is served', async () => {
     const doc = await expectStatus(await call('GET', '/openapi.json'), 200);
     const served = new Set(app.routes.map((route) => `${route.method} ${toOpenApiPath(route.path)}`));

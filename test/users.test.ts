@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, expectProblem, expectStatus, makeAdmin, makeUser, uniqueEmail } from './helpers';
+import { call, expectProblem, expectStatus, makeAdmin, makeUser, uniqueEmail, RATE_LIMIT_TEST_TIMEOUT, startOfRateWindow } from './helpers';
 
 const registration = (overrides: Record<string, unknown> = {}) => ({
   first_name: 'Grace',
@@ -75,7 +75,8 @@ describe('POST /users', () => {
     });
   });
 
-  it('allows 10 registrations per minute per IP, then 429', async () => {
+  it('allows 10 registrations per minute per IP, then 429', { timeout: RATE_LIMIT_TEST_TIMEOUT }, async () => {
+    await startOfRateWindow();
     const ip = '203.0.113.10';
     for (let i = 0; i < 10; i++) await expectStatus(await call('POST', '/users', { ip, body: registration() }), 201);
     const limited = await call('POST', '/users', { ip, body: registration() });

@@ -34,3 +34,14 @@ export function d1Query<T>(sql: string, target: string[]): T[] {
   const parsed = JSON.parse(result.stdout.slice(start)) as { results: T[] }[];
   return parsed.flatMap((statement) => statement.results);
 }
+
+/** Each statement's rows, for several `;`-separated statements run by one `wrangler d1 execute`. */
+export function d1QueryEach<T>(statements: string[], target: string[]): T[][] {
+  const sql = statements.map((s) => s.trim().replace(/;$/, '')).join(';\n');
+  const result = wrangler(['d1', 'execute', 'DB', ...target, '--json', '--command', sql], { quiet: true });
+  if (result.status !== 0) throw new Error(`wrangler d1 execute failed:\n${result.stderr || result.stdout}`);
+  const start = result.stdout.indexOf('[');
+  const parsed = JSON.parse(result.stdout.slice(start)) as { results: T[] }[];
+  if (parsed.length !== statements.length) throw new Error(`expected ${statements.length} results from wrangler, got ${parsed.length}`);
+  return parsed.map((statement) => statement.results);
+}

@@ -1,3 +1,5 @@
+import { batchClass, statementClass, tagFailure } from './failures';
+
 /** What one request cost in D1: each round trip is a network hop from the edge; D1 bills rows read. */
 export interface D1Stats {
   roundTrips: number;
@@ -9,6 +11,7 @@ export interface D1Stats {
 export const newD1Stats = (): D1Stats => ({ roundTrips: 0, rowsRead: 0, rowsWritten: 0, ms: 0 });
 
 const UNWRAPPED = Symbol('unwrapped');
+const STATEMENT = Symbol('statement class');
 
 type Meta = { rows_read?: number; rows_written?: number } | undefined;
 
@@ -21,7 +24,9 @@ export type D1Queryable = Pick<D1Database, 'prepare' | 'batch'>;
  * applies to batch results. Anything else (a session's `getBookmark`) passes through untouched.
  */
 export function instrumentD1<T extends D1Queryable>(db: T, stats: D1Stats): T {
-  const timed = async <T>(work: () => Promise<T>, metas: (result: T) => Meta[]): Promise<T> => {
+  // A failure is tagged with its statement class ("insert loans"), so the error log can say what
+  // failed without the SQL's parameters (see ./failures).
+  const timed = async <T>(statement: string, work: () => Promise<T>, metas: (result: T) => Meta[]): Promise<T> => {
     const started = performance.now();
     stats.roundTrips += 1;
     try {
@@ -31,26 +36,32 @@ export function instrumentD1<T extends D1Queryable>(db: T, stats: D1Stats): T {
         stats.rowsWritten += meta?.rows_written ?? 0;
       }
       return result;
+    } catch (err) {
+      tagFailure(err, statement);
+      throw err;
     } finally {
       stats.ms += performance.now() - started;
     }
   };
 
-  const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement =>
+  const wrapStatement = (stmt: D1PreparedStatement, statement: string): D1PreparedStatement =>
     new Proxy(stmt, {
       get(target, prop) {
         switch (prop) {
           case UNWRAPPED:
             return target;
+          case STATEMENT:
+            return statement;
           case 'bind':
-            return (...values: unknown[]) => wrapStatement(target.bind(...values));
+            return (...values: unknown[]) => wrapStatement(target.bind(...values), statement);
           case 'all':
-            return () => timed(() => target.all(), (r) => [r.meta]);
+            return () => timed(statement, () => target.all(), (r) => [r.meta]);
           case 'run':
-            return () => timed(() => target.run(), (r) => [r.meta]);
+            return () => timed(statement, () => target.run(), (r) => [r.meta]);
           case 'first':
             return (column?: string) =>
               timed(
+                statement,
                 () => target.all<Record<string, unknown>>(),
                 (r) => [r.meta],
               ).then((r) => {
@@ -59,7 +70,7 @@ export function instrumentD1<T extends D1Queryable>(db: T, stats: D1Stats): T {
               });
           case 'raw':
             return (options?: { columnNames?: boolean }) =>
-              timed(() => target.all<Record<string, unknown>>(), (r) => [r.meta]).then((r) => {
+              timed(statement, () => target.all<Record<string, unknown>>(), (r) => [r.meta]).then((r) => {
                 const rows = r.results.map((row) => Object.values(row));
                 return options?.columnNames ? [Object.keys(r.results[0] ?? {}), ...rows] : rows;
               });
@@ -73,10 +84,11 @@ export function instrumentD1<T extends D1Queryable>(db: T, stats: D1Stats): T {
 
   return new Proxy(db, {
     get(target, prop) {
-      if (prop === 'prepare') return (query: string) => wrapStatement(target.prepare(query));
+      if (prop === 'prepare') return (query: string) => wrapStatement(target.prepare(query), statementClass(query));
       if (prop === 'batch')
         return (statements: D1PreparedStatement[]) =>
           timed(
+            batchClass(statements.map(classOf)),
             () => target.batch(statements.map(unwrap)),
             (results) => results.map((r) => r.meta),
           );
@@ -85,6 +97,9 @@ export function instrumentD1<T extends D1Queryable>(db: T, stats: D1Stats): T {
     },
   });
 }
+
+const classOf = (stmt: D1PreparedStatement): string =>
+  ((stmt as unknown as Record<symbol, string | undefined>)[STATEMENT] ?? 'statement') as string;
 
 /** D1's batch() needs its own statement objects, not proxies. */
 function unwrap(stmt: D1PreparedStatement): D1PreparedStatement {

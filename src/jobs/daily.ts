@@ -1,4 +1,5 @@
 import { createDb, type Database } from '../db/client';
+import { d1ErrorSummary, failedStatement, transientD1Failure } from '../db/failures';
 import { instrumentD1, newD1Stats } from '../db/instrument';
 import type { Bindings } from '../env';
 import type { EventContext } from '../lib/events';
@@ -73,9 +74,18 @@ export async function runDailyJob(env: Pick<Bindings, 'DB'>, now: Date, steps: D
     } catch (err) {
       ok = false;
       failed.push(step.name);
-      // The error's class and the database's own reason only (Drizzle's message lists parameters).
-      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
-      console.error(JSON.stringify({ level: 'error', msg: 'daily job step failed', step: step.name, error: err instanceof Error ? err.name : typeof err, cause }));
+      // The statement class and D1's fixed reason only: Drizzle's message lists parameters, and some
+      // of D1's own messages quote a value (src/db/failures.ts).
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          msg: 'daily job step failed',
+          step: step.name,
+          error: err instanceof Error ? err.name : typeof err,
+          statement: failedStatement(err),
+          reason: transientD1Failure(err)?.reason ?? d1ErrorSummary(err),
+        }),
+      );
     }
     const report = {
       step: step.name,

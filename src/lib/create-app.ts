@@ -3,6 +3,7 @@ import type { Context, Handler } from 'hono';
 import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
+import { d1ErrorSummary, failedStatement, transientD1Failure } from '../db/failures';
 import type { AppEnv } from '../env';
 import { bodyGuard, type MethodsAt } from '../middleware/body-guard';
 import { database } from '../middleware/db';
@@ -108,20 +109,37 @@ export const staticPathOnly: Handler<AppEnv> = (c) => c.notFound();
 
 function renderError(err: unknown, c: Context<AppEnv>): Response {
   const problem = toApiError(err);
-  if (problem.status >= 500 && problem.code !== 'NOT_CONFIGURED' && problem.code !== 'SERVICE_UNAVAILABLE') {
-    // Only the error's class and the database's own reason: Drizzle's message lists bound parameters.
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        msg: 'unhandled error',
-        id: c.get('requestId'),
-        error: err instanceof Error ? err.name : typeof err,
-        cause,
-      }),
-    );
-  }
+  logFailure(err, problem, c);
   return problemResponse(c, problem);
+}
+
+/**
+ * One log line per failed request that is the server's fault: a transient D1 failure (warn: D1's
+ * reason and the statement class, e.g. "batch of 3: insert loans, insert loan_books, select books"),
+ * or an unexpected error (error: a bug). Never a message's free text: Drizzle's lists bound
+ * parameters, and some of D1's quote a value.
+ */
+function logFailure(err: unknown, problem: ApiError, c: Context<AppEnv>): void {
+  if (problem.status < 500 || problem.code === 'NOT_CONFIGURED') return;
+  const statement = failedStatement(err);
+  const transient = transientD1Failure(err);
+  if (transient) {
+    console.warn(
+      JSON.stringify({ level: 'warn', msg: 'database unavailable', id: c.get('requestId'), statement, reason: transient.reason }),
+    );
+    return;
+  }
+  if (problem.code === 'SERVICE_UNAVAILABLE') return;
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: 'unhandled error',
+      id: c.get('requestId'),
+      error: err instanceof Error ? err.name : typeof err,
+      ...(statement ? { statement } : {}),
+      ...(statement ? { reason: d1ErrorSummary(err) ?? 'unknown database error' } : {}),
+    }),
+  );
 }
 
 /** The app with the request pipeline (../shared/DESIGN.md, "One request, top to bottom"). */

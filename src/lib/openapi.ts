@@ -32,19 +32,27 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   415: 'Body media type not accepted (UNSUPPORTED_MEDIA_TYPE): application/json in UTF-8 (an import: text/csv or application/x-ndjson)',
   422: 'The Idempotency-Key was used with another body (IDEMPOTENCY_KEY_REUSED)',
   429: 'Rate limited (RATE_LIMITED); see Retry-After',
-  503: 'Not configured (NOT_CONFIGURED) or the database is unreachable (SERVICE_UNAVAILABLE)',
+  503:
+    'The database is briefly unavailable (SERVICE_UNAVAILABLE, with `Retry-After`): a write ran entirely or not at all, ' +
+    'so retry it after that many seconds (with the same Idempotency-Key where the operation takes one); or the server is not ' +
+    'configured for tokens (NOT_CONFIGURED)',
 };
 
 type ProblemStatus = keyof typeof PROBLEM_DESCRIPTIONS;
 
-/** Error responses of a route; 429 applies to every route. */
+const RETRY_AFTER = {
+  'Retry-After': { schema: { type: 'integer' as const }, description: 'Seconds to wait before retrying (429, and 503 SERVICE_UNAVAILABLE).' },
+};
+
+/** Error responses of a route; 429 (rate limits) and 503 (the database's bad moments) apply to every route. */
 export function problems(statuses: ProblemStatus[], conflicts?: string) {
-  const all = [...new Set([...statuses, 429])].sort();
+  const all = [...new Set([...statuses, 429, 503])].sort();
   return Object.fromEntries(
     all.map((status) => [
       status,
       {
         description: status === 409 && conflicts ? `Conflict: ${conflicts}` : PROBLEM_DESCRIPTIONS[status]!,
+        ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}),
         content: { 'application/problem+json': { schema: problemSchema } },
       },
     ]),

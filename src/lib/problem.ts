@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isRaised } from '../db/errors';
+import { transientD1Failure } from '../db/failures';
 
 /** Stable, machine-readable reasons (the contract's list). Clients switch on these, never on `detail`. */
 export const PROBLEM_CODES = [
@@ -145,9 +146,23 @@ const CODE_BY_STATUS: Partial<Record<number, ProblemCode>> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
-/** Converts anything thrown into an ApiError; unknown errors become an opaque 500. */
+/**
+ * D1's bad moment (connection lost, overloaded, reset, timed out). Every write is one atomic batch,
+ * so it happened entirely or not at all (when the answer was lost after a commit): a retry is safe.
+ */
+export const databaseUnavailable = (retryAfter: number) =>
+  new ApiError(503, 'SERVICE_UNAVAILABLE', `The database is briefly unavailable; retry in ${retryAfter} seconds.`, {
+    headers: { 'Retry-After': String(retryAfter) },
+  });
+
+/**
+ * Converts anything thrown into an ApiError: a transient D1 failure becomes a 503 with
+ * Retry-After; other unknown errors an opaque 500.
+ */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  const transient = transientD1Failure(err);
+  if (transient) return databaseUnavailable(transient.retryAfter);
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
     const code = CODE_BY_STATUS[status] ?? 'INTERNAL_ERROR';

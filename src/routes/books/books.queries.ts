@@ -9,6 +9,7 @@ import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
 import type { BookChanges, BookCreateInput } from './books.schemas';
+import { titleKey } from '../../lib/title-key';
 
 /** The columns a Book needs; the counts are kept by triggers, so they cost no extra read. */
 export const bookColumns = {
@@ -31,11 +32,7 @@ export const toBook = (book: BookRecord): Book => ({ ...book, available: book.av
 
 export const titleTaken = () => new ApiError(409, 'TITLE_TAKEN', 'A book with this title already exists (titles are unique, ignoring case).');
 
-/**
- * Titles compare under Unicode case folding (upper then lower maps ß and SS alike) after NFC,
- * so "Éclair" and "ÉCLAIR" collide, which SQLite's ASCII-only lower() would let through.
- */
-export const titleKey = (title: string) => title.normalize('NFC').toUpperCase().toLowerCase();
+export { titleKey };
 
 export const isbnTaken = () => new ApiError(409, 'ISBN_TAKEN', 'A book with this ISBN already exists.');
 

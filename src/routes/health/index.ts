@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { createRouter } from '../../lib/create-app';
 import { json, problems } from '../../lib/openapi';
-import { ApiError } from '../../lib/problem';
+import { d1ErrorSummary, transientD1Failure } from '../../db/failures';
+import { databaseUnavailable } from '../../lib/problem';
 
 const health = createRoute({
   method: 'get',
@@ -18,8 +19,13 @@ const health = createRoute({
 export const healthRouter = createRouter().openapi(health, async (c) => {
   try {
     await c.var.db.run(sql`SELECT 1`);
-  } catch {
-    throw new ApiError(503, 'SERVICE_UNAVAILABLE', 'The database is not answering.');
+  } catch (err) {
+    // Whatever D1 says, the answer to a probe is "not now": 503 with Retry-After, and a log line.
+    const transient = transientD1Failure(err);
+    console.warn(
+      JSON.stringify({ level: 'warn', msg: 'health check: database not answering', id: c.get('requestId'), reason: transient?.reason ?? d1ErrorSummary(err) ?? 'unknown' }),
+    );
+    throw databaseUnavailable(transient?.retryAfter ?? 5);
   }
   return c.json({ status: 'ok' as const }, 200);
 });
