@@ -2,6 +2,7 @@ import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, expectStatus, makeAdmin, makeUser } from './helpers';
+import { emptyDatabase } from './migration-helpers';
 
 /**
  * Migration 0006 on data shaped like Part one's: this file empties its own database (storage is
@@ -10,22 +11,6 @@ import { call, expectStatus, makeAdmin, makeUser } from './helpers';
  */
 const PART_ONE = ['0000', '0001', '0002', '0003'];
 
-async function emptyDatabase() {
-  const names = async (type: string) =>
-    (
-      await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
-        .bind(type)
-        .all<{ name: string }>()
-    ).results.map((r) => r.name);
-  await env.DB.prepare('DROP TABLE IF EXISTS books_fts').run();
-  // Children before parents, so no drop trips a foreign key.
-  const order = ['notices', 'holds', 'loan_books', 'copies', 'loans', 'books', 'users'];
-  const tables = await names('table');
-  for (const table of [...order.filter((t) => tables.includes(t)), ...tables.filter((t) => !order.includes(t))]) {
-    await env.DB.prepare(`DROP TABLE IF EXISTS "${table}"`).run();
-  }
-  await env.DB.prepare('DELETE FROM sqlite_sequence').run();
-}
 
 beforeAll(async () => {
   await emptyDatabase();

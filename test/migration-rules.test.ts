@@ -1,5 +1,6 @@
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { emptyDatabase } from './migration-helpers';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -8,22 +9,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
  * Part one did (a renewed loan, a returned one, a deleted one), then applies 0007 and checks that
  * nothing moved: loan rows, readers, availability, counters, the id sequence.
  */
-async function emptyDatabase() {
-  const names = async (type: string) =>
-    (
-      await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
-        .bind(type)
-        .all<{ name: string }>()
-    ).results.map((r) => r.name);
-  await env.DB.prepare('DROP TABLE IF EXISTS books_fts').run();
-  // Children before parents, so no drop trips a foreign key.
-  const order = ['events', 'account_balances', 'account_entries', 'notices', 'holds', 'loan_books', 'copies', 'loans', 'books', 'users'];
-  const tables = await names('table');
-  for (const table of [...order.filter((t) => tables.includes(t)), ...tables.filter((t) => !order.includes(t))]) {
-    await env.DB.prepare(`DROP TABLE IF EXISTS "${table}"`).run();
-  }
-  await env.DB.prepare('DELETE FROM sqlite_sequence').run();
-}
 
 // Later migrations (copies) reshape loan_books and books; these are what 0007 itself must keep.
 const state = async () => ({

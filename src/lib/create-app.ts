@@ -142,7 +142,7 @@ function logFailure(err: unknown, problem: ApiError, c: Context<AppEnv>): void {
   );
 }
 
-/** The app with the request pipeline (../shared/DESIGN.md, "One request, top to bottom"). */
+/** The app with the request pipeline, in order (README, "Layout"). */
 export function createApp() {
   const app = createRouter();
   const methodsAt = routeTable(app);
