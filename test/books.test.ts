@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, expectProblem, expectStatus, makeAdmin, makeBook, makeUser, seedBook, type TestUser } from './helpers';
+import { BOOK_FIELDS, call, expectProblem, expectStatus, makeAdmin, makeBook, makeUser, seedBook, type TestUser } from './helpers';
 
 let counter = 0;
 /** Unique per call, so every test owns its titles (they share this file's database). */
@@ -319,19 +319,7 @@ describe('GET /books', () => {
     expect(link).toContain('</books?page=3&per_page=3>; rel="next"');
     expect(link).toContain(`</books?page=${pages}&per_page=3>; rel="last"`);
     for (const book of page.items) {
-      expect(Object.keys(book).sort()).toEqual([
-        'age_category',
-        'author',
-        'available',
-        'available_copies',
-        'copies',
-        'genre',
-        'holds_waiting',
-        'id',
-        'isbn',
-        'publish_date',
-        'title',
-      ]);
+      expect(Object.keys(book).sort()).toEqual(BOOK_FIELDS);
     }
   });
 

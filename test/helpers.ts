@@ -141,3 +141,18 @@ export async function startOfRateWindow(periodSeconds = 60) {
   const left = periodMs - (Date.now() % periodMs);
   if (left < RATE_WINDOW_MARGIN_MS) await new Promise((resolve) => setTimeout(resolve, left + 250));
 }
+
+/** The fields of a Book on the wire, sorted: no more (no internal columns), no fewer. */
+export const BOOK_FIELDS = [
+  'age_category',
+  'author',
+  'available',
+  'available_copies',
+  'copies',
+  'genre',
+  'holds_waiting',
+  'id',
+  'isbn',
+  'publish_date',
+  'title',
+];

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { today } from '../src/lib/fields';
 import { POPULARITY_KEY } from '../src/routes/books/popularity.cache';
 import { addDays } from '../src/routes/loans/loan-dates';
-import { call, expectProblem, expectStatus, makeAdmin, makeUser, rowCounts, seedBook, type TestUser } from './helpers';
+import { BOOK_FIELDS, call, expectProblem, expectStatus, makeAdmin, makeUser, rowCounts, seedBook, type TestUser } from './helpers';
 
 // Authenticated writes are limited to 60 per minute per user: each test makes its own users.
 
@@ -53,19 +53,7 @@ describe('POST /loans', () => {
         { id: expect.any(Number), barcode: expect.stringMatching(/^C\d{8}$/), book_id: second, return_date: null },
       ],
     });
-    expect(Object.keys(loan.books[0]).sort()).toEqual([
-      'age_category',
-      'author',
-      'available',
-      'available_copies',
-      'copies',
-      'genre',
-      'holds_waiting',
-      'id',
-      'isbn',
-      'publish_date',
-      'title',
-    ]);
+    expect(Object.keys(loan.books[0]).sort()).toEqual(BOOK_FIELDS);
     expect(await bookState(first)).toEqual({ readers: 1, on_loan: 1 });
     expect(await expectStatus(await getLoan(member, loan.id), 200)).toEqual(loan);
   });
