@@ -1,7 +1,6 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { accountBalances, loanBooks, loans, policy } from '../db/schema';
-import { policyValue } from './policy';
 
 /**
  * Patron-level blocks (contract, "Accounts"), under the policy in force, for the writes that open
@@ -59,14 +58,17 @@ export const patronBlockProbe = (db: Database, userId: number | SQL, today: stri
 
 export type BlockProbe = Awaited<ReturnType<typeof patronBlockProbe>>[number];
 
-/** The same rules as a condition for the write's WHERE: true when no block applies. 0 switches a block off. */
+/**
+ * The same rules as a condition for the write's WHERE: true when no block applies. 0 switches a block off.
+ * The policy row is read once (one alias for every threshold), not once per threshold.
+ */
 export const patronNotBlocked = (userId: number | SQL, today: string, adding: Adding = {}, openHolds: SQL<number> = sql<number>`0`): SQL =>
-  sql`NOT (
-    (${policyValue('block_balance_cents')} > 0 AND ${balance(userId)} >= ${policyValue('block_balance_cents')})
-    OR (${policyValue('block_overdue_copies')} > 0 AND ${itemsOut(userId, today)} >= ${policyValue('block_overdue_copies')})
-    OR (${adding.copies ?? 0} > 0 AND ${itemsOut(userId)} + ${adding.copies ?? 0} > ${policyValue('max_active_copies')})
-    OR (${adding.holds ?? 0} > 0 AND ${openHolds} + ${adding.holds ?? 0} > ${policyValue('max_holds')})
-  )`;
+  sql`EXISTS (SELECT 1 FROM ${policy} blk_p WHERE blk_p.id = 1 AND NOT (
+    (blk_p.block_balance_cents > 0 AND ${balance(userId)} >= blk_p.block_balance_cents)
+    OR (blk_p.block_overdue_copies > 0 AND ${itemsOut(userId, today)} >= blk_p.block_overdue_copies)
+    OR (${adding.copies ?? 0} > 0 AND ${itemsOut(userId)} + ${adding.copies ?? 0} > blk_p.max_active_copies)
+    OR (${adding.holds ?? 0} > 0 AND ${openHolds} + ${adding.holds ?? 0} > blk_p.max_holds)
+  ))`;
 
 export interface PatronBlocker {
   code: BlockCode;

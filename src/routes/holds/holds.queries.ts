@@ -77,12 +77,13 @@ export async function placeHold(
 ): Promise<Hold> {
   const mayHoldFor = userId === caller.id ? callerIs(caller) : callerIs(caller, 'admin');
   const pickupBy = sql`date(${clock.today}, '+' || (SELECT hold_pickup_days FROM circulation_context WHERE id = 1) || ' days')`;
-  const openHold = sql`EXISTS (SELECT 1 FROM holds h WHERE h.user_id = ${userId} AND h.book_id = ${bookId} AND h.status IN ('waiting', 'ready'))`;
+  // Open holds through the partial (user, book) index of open holds: never the patron's closed ones.
+  const openHold = sql`EXISTS (SELECT 1 FROM holds h INDEXED BY holds_one_open_per_user_book WHERE h.user_id = ${userId} AND h.book_id = ${bookId} AND h.status IN ('waiting', 'ready'))`;
   // From the book's active rows (at most its copies), never from the patron's loans.
   const borrowed = sql`EXISTS (SELECT 1 FROM loan_books lb WHERE lb.book_id = ${bookId} AND lb.active = 1
     AND (SELECT l.user_id FROM loans l WHERE l.id = lb.loan_id) = ${userId})`;
   const lendable = sql`EXISTS (SELECT 1 FROM copies c WHERE c.book_id = ${bookId} AND c.status IN ('available', 'on_loan', 'on_hold_shelf'))`;
-  const openHolds = sql<number>`(SELECT count(*) FROM holds h WHERE h.user_id = ${userId} AND h.status IN ('waiting', 'ready'))`;
+  const openHolds = sql<number>`(SELECT count(*) FROM holds h INDEXED BY holds_one_open_per_user_book WHERE h.user_id = ${userId} AND h.status IN ('waiting', 'ready'))`;
   const adding = { holds: 1 };
   try {
     const [[callerRow], , inserted, [hold], [probe], [blocks]] = await idempotentBatch(db, idempotency, [
