@@ -1,10 +1,13 @@
--- Custom migration (hand-written): the same circulation rules as migration 0006's triggers, with
+ALTER TABLE `users` ADD `items_out` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+-- Hand-added from here on (drizzle-kit generated the column): the same circulation rules as migration 0006's triggers, with
 -- bodies that read fewer rows (D1 bills rows read, rows visited inside triggers included).
 --  * A trigger that moves a book's counts raises its `version` in the same UPDATE, so
 --    books_version_bump (which would raise it by the same 1 in a second UPDATE) does not fire.
 --  * Filling a hold reads the circulation context once (a row-value SET), not three times.
 --  * Lending a copy finds the borrower's open hold on the book through the (user, book) index of
 --    open holds, not by walking the book's queue.
+--  * `users.items_out` counts the copies a user has out, so the loan limit (max_active_copies)
+--    reads one row instead of walking every open loan of the patron (empty ones included).
 DROP TRIGGER `copies_count_insert`;
 --> statement-breakpoint
 CREATE TRIGGER `copies_count_insert` AFTER INSERT ON `copies` BEGIN
@@ -90,4 +93,35 @@ CREATE TRIGGER `loan_books_insert` AFTER INSERT ON `loan_books` BEGIN
   UPDATE `books` SET `readers` = `readers` + 1
   WHERE `id` = NEW.`book_id` AND NOT EXISTS (
     SELECT 1 FROM `loan_books` WHERE `loan_id` = NEW.`loan_id` AND `book_id` = NEW.`book_id` AND `id` <> NEW.`id`);
+END;
+--> statement-breakpoint
+-- The copies each user has out now: active loan rows of their loans (only users with an open loan can have any).
+UPDATE `users` SET `items_out` = (
+  SELECT count(*) FROM `loan_books` lb JOIN `loans` l ON l.`id` = lb.`loan_id` WHERE l.`user_id` = `users`.`id` AND lb.`active` = 1)
+WHERE `id` IN (SELECT `user_id` FROM `loans` WHERE `return_date` IS NULL);
+--> statement-breakpoint
+CREATE TRIGGER `users_items_out_lend` AFTER INSERT ON `loan_books` WHEN NEW.`active` BEGIN
+  UPDATE `users` SET `items_out` = `items_out` + 1 WHERE `id` = (SELECT `user_id` FROM `loans` WHERE `id` = NEW.`loan_id`);
+END;
+--> statement-breakpoint
+CREATE TRIGGER `users_items_out_active` AFTER UPDATE OF `active` ON `loan_books` WHEN (OLD.`active` <> 0) IS NOT (NEW.`active` <> 0) BEGIN
+  UPDATE `users` SET `items_out` = `items_out` + CASE WHEN NEW.`active` THEN 1 ELSE -1 END
+  WHERE `id` = (SELECT `user_id` FROM `loans` WHERE `id` = NEW.`loan_id`);
+END;
+--> statement-breakpoint
+-- A row deleted with its loan (the cascade runs after the loan row is gone) finds no loan here:
+-- the loan's own trigger below has already taken its copies off the count.
+CREATE TRIGGER `users_items_out_release` AFTER DELETE ON `loan_books` WHEN OLD.`active` BEGIN
+  UPDATE `users` SET `items_out` = `items_out` - 1 WHERE `id` = (SELECT `user_id` FROM `loans` WHERE `id` = OLD.`loan_id`);
+END;
+--> statement-breakpoint
+CREATE TRIGGER `users_items_out_loan_delete` BEFORE DELETE ON `loans` WHEN OLD.`user_id` IS NOT NULL BEGIN
+  UPDATE `users` SET `items_out` = `items_out` - (SELECT count(*) FROM `loan_books` WHERE `loan_id` = OLD.`id` AND `active`)
+  WHERE `id` = OLD.`user_id`;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `users_items_out_reassign` AFTER UPDATE OF `user_id` ON `loans` WHEN OLD.`user_id` IS NOT NEW.`user_id` BEGIN
+  UPDATE `users` SET `items_out` = `items_out` + CASE WHEN `id` = NEW.`user_id` THEN 1 ELSE -1 END
+    * (SELECT count(*) FROM `loan_books` WHERE `loan_id` = NEW.`id` AND `active`)
+  WHERE `id` IN (OLD.`user_id`, NEW.`user_id`);
 END;

@@ -59,6 +59,9 @@ describe('integrity audit', () => {
       `UPDATE counters SET value = value + 1 WHERE name = 'loans:user:${memberId}'`,
       `UPDATE counters SET value = value - 1 WHERE name = 'loans:user:${memberId}'`,
     );
+    if (schema.has('users', 'items_out')) {
+      await expectCaught('users.items_out', `UPDATE users SET items_out = items_out + 1 WHERE id = ${memberId}`, `UPDATE users SET items_out = items_out - 1 WHERE id = ${memberId}`);
+    }
     await expectCaught('counters.deleted_users', "INSERT INTO counters (name, value) VALUES ('loans:user:999999999999', 2)", "DELETE FROM counters WHERE name = 'loans:user:999999999999'");
     await expectCaught('books.title_key', `UPDATE books SET title_key = 'something else' WHERE id = ${bookId}`, `UPDATE books SET title_key = '${'éclair "quoted" strasse'}' WHERE id = ${bookId}`);
     if (schema.has('books', 'on_loan')) {

@@ -148,6 +148,19 @@ export const INVARIANTS: Invariant[] = [
     ),
   },
   {
+    name: 'users.items_out',
+    rule: "users.items_out (migration 0010) equals the user's active loan rows (copies out)",
+    needs: ['users.items_out', 'loan_books.active', 'loans'],
+    check: paged(
+      'users',
+      (lo, hi, limit) => `SELECT u.id AS user_id, u.items_out, (SELECT count(*) FROM loans l JOIN loan_books lb ON lb.loan_id = l.id
+          WHERE l.user_id = u.id AND lb.active = 1) AS actual
+        FROM users u WHERE u.id > ${lo} AND u.id <= ${hi}
+          AND u.items_out <> (SELECT count(*) FROM loans l JOIN loan_books lb ON lb.loan_id = l.id WHERE l.user_id = u.id AND lb.active = 1)
+        LIMIT ${limit}`,
+    ),
+  },
+  {
     name: 'books.readers',
     rule: 'books.readers equals the number of loans that ever held the book',
     needs: ['books.readers', 'loan_books'],

@@ -23,6 +23,9 @@ export const users = sqliteTable(
     // The ETag: raised by every change to what a user answer shows (the app's UPDATEs raise it
     // themselves; a trigger catches any other write, migrations/0004).
     version: integer('version').notNull().default(1),
+    // Copies the user has out (active loan rows of their loans), kept by triggers (migrations/0010)
+    // so the loan limit reads one row, however many loans the user has open. Never in an answer.
+    items_out: integer('items_out').notNull().default(0),
   },
   (t) => [
     uniqueIndex('users_email_unique').on(t.email),

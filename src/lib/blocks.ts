@@ -1,6 +1,6 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { accountBalances, loanBooks, loans, policy } from '../db/schema';
+import { accountBalances, loanBooks, loans, policy, users } from '../db/schema';
 
 /**
  * Patron-level blocks (contract, "Accounts"), under the policy in force, for the writes that open
@@ -29,10 +29,14 @@ export interface Adding {
 const balance = (userId: number | SQL) =>
   sql<number>`coalesce((SELECT ab.balance_cents FROM ${accountBalances} ab WHERE ab.user_id = ${userId}), 0)`;
 
-const itemsOut = (userId: number | SQL, today?: string) =>
+/** Copies out past their deadline: walks the patron's open loans due before `today` only. */
+const itemsOverdue = (userId: number | SQL, today: string) =>
   // INDEXED BY: the planner would otherwise walk the patron's whole history (loans_user_idx).
   sql<number>`(SELECT count(*) FROM ${loanBooks} blk_lb JOIN ${loans} blk_l INDEXED BY loans_open_user_idx ON blk_l.id = blk_lb.loan_id
-    WHERE blk_l.user_id = ${userId} AND blk_l.return_date IS NULL AND blk_lb.active = 1${today === undefined ? sql`` : sql` AND blk_l.deadline < ${today}`})`;
+    WHERE blk_l.user_id = ${userId} AND blk_l.return_date IS NULL AND blk_lb.active = 1 AND blk_l.deadline < ${today})`;
+
+/** Copies out: the count the loan rows' triggers keep on the user (one row, however many loans are open). */
+const itemsOut = (userId: number | SQL) => sql<number>`coalesce((SELECT blk_u.items_out FROM ${users} blk_u WHERE blk_u.id = ${userId}), 0)`;
 
 /**
  * What each block compares, in one row: a statement for the write's batch (or the pre-check's).
@@ -46,7 +50,7 @@ export const patronBlockProbe = (db: Database, userId: number | SQL, today: stri
       // objects, where an unnamed expression such as `0` would sort first and shift the others.
       balance_cents: balance(userId).mapWith(Number).as('balance_cents'),
       block_balance_cents: policy.block_balance_cents,
-      overdue_copies: itemsOut(userId, today).mapWith(Number).as('overdue_copies'),
+      overdue_copies: itemsOverdue(userId, today).mapWith(Number).as('overdue_copies'),
       block_overdue_copies: policy.block_overdue_copies,
       active_copies: itemsOut(userId).mapWith(Number).as('active_copies'),
       max_active_copies: policy.max_active_copies,
@@ -65,7 +69,7 @@ export type BlockProbe = Awaited<ReturnType<typeof patronBlockProbe>>[number];
 export const patronNotBlocked = (userId: number | SQL, today: string, adding: Adding = {}, openHolds: SQL<number> = sql<number>`0`): SQL =>
   sql`EXISTS (SELECT 1 FROM ${policy} blk_p WHERE blk_p.id = 1 AND NOT (
     (blk_p.block_balance_cents > 0 AND ${balance(userId)} >= blk_p.block_balance_cents)
-    OR (blk_p.block_overdue_copies > 0 AND ${itemsOut(userId, today)} >= blk_p.block_overdue_copies)
+    OR (blk_p.block_overdue_copies > 0 AND ${itemsOverdue(userId, today)} >= blk_p.block_overdue_copies)
     OR (${adding.copies ?? 0} > 0 AND ${itemsOut(userId)} + ${adding.copies ?? 0} > blk_p.max_active_copies)
     OR (${adding.holds ?? 0} > 0 AND ${openHolds} + ${adding.holds ?? 0} > blk_p.max_holds)
   ))`;

@@ -65,6 +65,7 @@ export const register: AppRouteHandler<typeof routes.register> = (c) =>
                   role: sql`${role}`.as('role'),
                   token_version: sql`0`.as('token_version'),
                   version: sql`1`.as('version'),
+                  items_out: sql`0`.as('items_out'),
                 })
                 .from(sql`(SELECT 1)`)
                 .where(callerIs(token, 'admin')),

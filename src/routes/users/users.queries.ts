@@ -16,7 +16,7 @@ export const publicUserColumns = {
   address: users.address,
   role: users.role,
 };
-export type PublicUser = Omit<UserRow, 'password_hash' | 'token_version' | 'version'>;
+export type PublicUser = Omit<UserRow, 'password_hash' | 'token_version' | 'version' | 'items_out'>;
 
 export const emailTaken = () => new ApiError(409, 'EMAIL_TAKEN', 'An account with this email already exists.');
 

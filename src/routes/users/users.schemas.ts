@@ -9,7 +9,7 @@ const { createSelectSchema, createInsertSchema } = createSchemaFactory({ zodInst
 
 /** A user as the API shows it: derived from the table, minus the credentials. */
 export const userSchema = createSelectSchema(users)
-  .omit({ password_hash: true, token_version: true, version: true })
+  .omit({ password_hash: true, token_version: true, version: true, items_out: true })
   .openapi('User', {
     example: { id: 7, first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.org', DOB: '1990-04-01', address: null, role: 'member' },
   });
@@ -25,7 +25,7 @@ export const registerBody = createInsertSchema(users, {
   address: () => boundedText(500, 0).nullable(),
   role: () => z.enum(ROLES),
 })
-  .omit({ id: true, password_hash: true, token_version: true, version: true })
+  .omit({ id: true, password_hash: true, token_version: true, version: true, items_out: true })
   .extend({ password })
   .strict()
   .openapi('RegisterUser');
