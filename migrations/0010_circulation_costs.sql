@@ -6,6 +6,10 @@ ALTER TABLE `users` ADD `items_out` integer DEFAULT 0 NOT NULL;--> statement-bre
 --  * Filling a hold reads the circulation context once (a row-value SET), not three times.
 --  * Lending a copy finds the borrower's open hold on the book through the (user, book) index of
 --    open holds, not by walking the book's queue.
+--  * `notices` loses AUTOINCREMENT (rebuilt at the end): SQLite walks sqlite_sequence up to a
+--    table's row in every statement that could insert into it, triggers included, and every write
+--    that moves a copy or a hold could write a hold_ready notice. Notices are deleted only with
+--    their user, so a reused id was never seen by anyone else.
 --  * `users.items_out` counts the copies a user has out, so the loan limit (max_active_copies)
 --    reads one row instead of walking every open loan of the patron (empty ones included).
 DROP TRIGGER `copies_count_insert`;
@@ -124,4 +128,46 @@ CREATE TRIGGER `users_items_out_reassign` AFTER UPDATE OF `user_id` ON `loans` W
   UPDATE `users` SET `items_out` = `items_out` + CASE WHEN `id` = NEW.`user_id` THEN 1 ELSE -1 END
     * (SELECT count(*) FROM `loan_books` WHERE `loan_id` = NEW.`id` AND `active`)
   WHERE `id` IN (OLD.`user_id`, NEW.`user_id`);
+END;
+--> statement-breakpoint
+-- The notices rebuild (nothing references notices; the two triggers that write them go first and
+-- come back unchanged, so the rename finds no trigger naming a missing table).
+DROP TRIGGER `holds_ready_insert`;
+--> statement-breakpoint
+DROP TRIGGER `holds_ready_update`;
+--> statement-breakpoint
+CREATE TABLE `__new_notices` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`user_id` integer NOT NULL,
+	`kind` text NOT NULL,
+	`created_at` text NOT NULL,
+	`book_id` integer,
+	`loan_id` integer,
+	`hold_id` integer,
+	`message` text NOT NULL,
+	`due_on` text,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+INSERT INTO `__new_notices`("id", "user_id", "kind", "created_at", "book_id", "loan_id", "hold_id", "message", "due_on") SELECT "id", "user_id", "kind", "created_at", "book_id", "loan_id", "hold_id", "message", "due_on" FROM `notices`;--> statement-breakpoint
+DROP TABLE `notices`;--> statement-breakpoint
+ALTER TABLE `__new_notices` RENAME TO `notices`;--> statement-breakpoint
+CREATE INDEX `notices_user_idx` ON `notices` (`user_id`,`id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `notices_loan_once` ON `notices` (`loan_id`,`kind`,`due_on`) WHERE "notices"."due_on" IS NOT NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX `notices_hold_expired_once` ON `notices` (`hold_id`) WHERE "notices"."kind" = 'hold_expired';--> statement-breakpoint
+CREATE TRIGGER `holds_ready_insert` AFTER INSERT ON `holds` WHEN NEW.`status` = 'ready' BEGIN
+  UPDATE `copies` SET `status` = 'on_hold_shelf', `version` = `version` + 1 WHERE `id` = NEW.`copy_id`;
+  INSERT INTO `notices` (`user_id`, `kind`, `created_at`, `book_id`, `hold_id`, `message`)
+  SELECT NEW.`user_id`, 'hold_ready', (SELECT `now` FROM `circulation_context` WHERE `id` = 1), NEW.`book_id`, NEW.`id`,
+    'Your hold on "' || `title` || '" is ready: collect it by ' || NEW.`pickup_by` || '.'
+  FROM `books` WHERE `id` = NEW.`book_id` AND NEW.`user_id` IS NOT NULL;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `holds_ready_update` AFTER UPDATE OF `status` ON `holds`
+WHEN NEW.`status` = 'ready' AND OLD.`status` <> 'ready' BEGIN
+  UPDATE `copies` SET `status` = 'on_hold_shelf', `version` = `version` + 1 WHERE `id` = NEW.`copy_id`;
+  INSERT INTO `notices` (`user_id`, `kind`, `created_at`, `book_id`, `hold_id`, `message`)
+  SELECT NEW.`user_id`, 'hold_ready', (SELECT `now` FROM `circulation_context` WHERE `id` = 1), NEW.`book_id`, NEW.`id`,
+    'Your hold on "' || `title` || '" is ready: collect it by ' || NEW.`pickup_by` || '.'
+  FROM `books` WHERE `id` = NEW.`book_id` AND NEW.`user_id` IS NOT NULL;
 END;

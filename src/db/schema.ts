@@ -188,7 +188,10 @@ export const NOTICE_KINDS = ['hold_ready', 'hold_expired', 'due_soon', 'overdue'
 export const notices = sqliteTable(
   'notices',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    // No AUTOINCREMENT (migrations/0010): every statement that could write a notice through a
+    // trigger would otherwise pay a walk of sqlite_sequence. Notices go only with their user, so
+    // an id a later notice might reuse was never seen by anyone else.
+    id: integer('id').primaryKey(),
     user_id: integer('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),

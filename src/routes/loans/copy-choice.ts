@@ -26,16 +26,15 @@ export const resolvedEntries = (entries: LoanEntry[], borrower: SQL) => sql`entr
     FROM json_each(${JSON.stringify(entries)})
   ), resolved AS MATERIALIZED (
     SELECT e.pos, e.want_book, e.want_barcode,
-      CASE WHEN e.want_book IS NOT NULL THEN (SELECT b.id FROM books b WHERE b.id = e.want_book)
-        ELSE (SELECT c.book_id FROM copies c WHERE c.barcode = e.want_barcode) END AS book_id,
+      CASE WHEN e.want_book IS NOT NULL THEN (SELECT b.id FROM books b WHERE b.id = e.want_book) ELSE bc.book_id END AS book_id,
       CASE WHEN e.want_book IS NOT NULL THEN coalesce(
           (SELECT h.copy_id FROM holds h WHERE h.book_id = e.want_book AND h.status = 'ready' AND h.user_id = ${borrower}),
           (SELECT c.id FROM copies c WHERE c.book_id = e.want_book AND c.status = 'available' ORDER BY c.id LIMIT 1))
-        ELSE (SELECT c.id FROM copies c WHERE c.barcode = e.want_barcode AND (c.status = 'available'
-          OR (c.status = 'on_hold_shelf' AND EXISTS (
-            SELECT 1 FROM holds h WHERE h.copy_id = c.id AND h.status = 'ready' AND h.user_id = ${borrower}))))
+        WHEN bc.status = 'available' OR (bc.status = 'on_hold_shelf' AND EXISTS (
+          SELECT 1 FROM holds h WHERE h.copy_id = bc.id AND h.status = 'ready' AND h.user_id = ${borrower})) THEN bc.id
       END AS copy_id
-    FROM entry e)`;
+    -- A barcode entry's copy is looked up once (a join), not once per column.
+    FROM entry e LEFT JOIN copies bc ON bc.barcode = e.want_barcode)`;
 
 /**
  * A copy of `bookId` out on a loan of `borrower` other than `exceptLoan` (0: any). Walked from the
@@ -50,9 +49,9 @@ const borrowedElsewhere = (bookId: SQL, borrower: SQL, exceptLoan: number) => sq
  * of out on any loan (the one being added to included): the condition of the write itself.
  */
 export const allEntriesLendable = (count: number, borrower: SQL) => sql`(
-  (SELECT count(*) FROM resolved WHERE copy_id IS NOT NULL) = ${count}
-  AND (SELECT count(DISTINCT book_id) FROM resolved) = ${count}
-  AND NOT EXISTS (SELECT 1 FROM resolved r WHERE ${borrowedElsewhere(sql`r.book_id`, borrower, 0)}))`;
+  SELECT count(r.copy_id) = ${count} AND count(DISTINCT r.book_id) = ${count}
+    AND coalesce(max(${borrowedElsewhere(sql`r.book_id`, borrower, 0)}), 0) = 0
+  FROM resolved r)`;
 
 export interface EntryDiagnosis {
   pos: number;
