@@ -9,7 +9,9 @@ ALTER TABLE `users` ADD `items_out` integer DEFAULT 0 NOT NULL;--> statement-bre
 --  * `notices` loses AUTOINCREMENT (rebuilt at the end): SQLite walks sqlite_sequence up to a
 --    table's row in every statement that could insert into it, triggers included, and every write
 --    that moves a copy or a hold could write a hold_ready notice. Notices are deleted only with
---    their user, so a reused id was never seen by anyone else.
+--    their user, so a reused id was never seen by anyone else. `account_entries` likewise: its
+--    rows are never deleted (a trigger refuses it), so its ids only grow without AUTOINCREMENT too,
+--    and every check-in, return and remove-book (they charge late fines) stops paying the walk.
 --  * `users.items_out` counts the copies a user has out, so the loan limit (max_active_copies)
 --    reads one row instead of walking every open loan of the patron (empty ones included).
 DROP TRIGGER `copies_count_insert`;
@@ -170,4 +172,42 @@ WHEN NEW.`status` = 'ready' AND OLD.`status` <> 'ready' BEGIN
   SELECT NEW.`user_id`, 'hold_ready', (SELECT `now` FROM `circulation_context` WHERE `id` = 1), NEW.`book_id`, NEW.`id`,
     'Your hold on "' || `title` || '" is ready: collect it by ' || NEW.`pickup_by` || '.'
   FROM `books` WHERE `id` = NEW.`book_id` AND NEW.`user_id` IS NOT NULL;
+END;
+--> statement-breakpoint
+-- The account_entries rebuild: its two triggers go first (so the drop deletes nothing through
+-- the append-only guard) and come back unchanged; nothing references the table.
+DROP TRIGGER `account_entries_no_delete`;
+--> statement-breakpoint
+DROP TRIGGER `account_entries_balance`;
+--> statement-breakpoint
+CREATE TABLE `__new_account_entries` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`user_id` integer,
+	`kind` text NOT NULL,
+	`amount_cents` integer NOT NULL,
+	`loan_id` integer,
+	`copy_id` integer,
+	`book_id` integer,
+	`note` text,
+	`created_at` text NOT NULL,
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE set null,
+	CONSTRAINT "account_entries_kind_valid" CHECK(`kind` IN ('fine', 'charge', 'payment', 'waiver')),
+	CONSTRAINT "account_entries_amount_positive" CHECK(`amount_cents` > 0)
+);
+--> statement-breakpoint
+INSERT INTO `__new_account_entries`("id", "user_id", "kind", "amount_cents", "loan_id", "copy_id", "book_id", "note", "created_at") SELECT "id", "user_id", "kind", "amount_cents", "loan_id", "copy_id", "book_id", "note", "created_at" FROM `account_entries`;--> statement-breakpoint
+DROP TABLE `account_entries`;--> statement-breakpoint
+ALTER TABLE `__new_account_entries` RENAME TO `account_entries`;--> statement-breakpoint
+CREATE INDEX `account_entries_user_idx` ON `account_entries` (`user_id`,`id`);--> statement-breakpoint
+CREATE TRIGGER `account_entries_balance` AFTER INSERT ON `account_entries` WHEN NEW.`user_id` IS NOT NULL BEGIN
+  INSERT INTO `account_balances` (`user_id`, `balance_cents`, `entries`) VALUES (NEW.`user_id`, 0, 0)
+  ON CONFLICT (`user_id`) DO NOTHING;
+  UPDATE `account_balances` SET
+    `balance_cents` = `balance_cents` + CASE WHEN NEW.`kind` IN ('fine', 'charge') THEN NEW.`amount_cents` ELSE -NEW.`amount_cents` END,
+    `entries` = `entries` + 1
+  WHERE `user_id` = NEW.`user_id`;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `account_entries_no_delete` BEFORE DELETE ON `account_entries` BEGIN
+  SELECT RAISE(ABORT, 'account entries are append-only');
 END;

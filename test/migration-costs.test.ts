@@ -20,7 +20,11 @@ const actualItemsOut = async () =>
   ).results;
 const notices = async () => (await env.DB.prepare('SELECT * FROM notices ORDER BY id').all()).results;
 
+const entries = async () => (await env.DB.prepare('SELECT * FROM account_entries ORDER BY id').all()).results;
+const balances = async () => (await env.DB.prepare('SELECT * FROM account_balances ORDER BY user_id').all()).results;
+
 let noticesBefore: unknown[];
+let entriesBefore: unknown[];
 
 beforeAll(async () => {
   await emptyDatabase();
@@ -42,7 +46,9 @@ beforeAll(async () => {
     // Cy's hold on book 4 takes its free copy at once (ready, with a notice).
     env.DB.prepare("UPDATE circulation_context SET today = '2026-02-02', now = '2026-02-02T10:00:00.000Z' WHERE id = 1"),
     env.DB.prepare("INSERT INTO holds (user_id, book_id, status, copy_id, placed_on, ready_on, pickup_by) VALUES (3, 4, 'ready', 5, '2026-02-02', '2026-02-02', '2026-02-09')"),
+    env.DB.prepare("INSERT INTO account_entries (user_id, kind, amount_cents, created_at) VALUES (1, 'fine', 300, 'a'), (1, 'payment', 100, 'b'), (2, 'charge', 50, 'c')"),
   ]);
+  entriesBefore = await entries();
   noticesBefore = await notices();
   expect(noticesBefore).toHaveLength(1);
   await applyD1Migrations(env.DB, migrations);
@@ -68,6 +74,20 @@ describe('migration 0010 on data written before it', () => {
     expect(after).toHaveLength(2);
     expect(after[1]).toMatchObject({ id: (noticesBefore[0] as { id: number }).id + 1, user_id: 1, kind: 'hold_ready', book_id: 4 });
     expect(await env.DB.prepare("SELECT count(*) AS n FROM sqlite_sequence WHERE name = 'notices'").first('n')).toBe(0);
+  });
+
+  it('keeps account entries append-only, their balances, and numbers new ones after them', async () => {
+    expect(await entries()).toEqual(entriesBefore);
+    expect(await balances()).toEqual([
+      { user_id: 1, balance_cents: 200, entries: 2 },
+      { user_id: 2, balance_cents: 50, entries: 1 },
+    ]);
+    await expect(env.DB.prepare('DELETE FROM account_entries WHERE id = 1').run()).rejects.toThrow(/append-only/);
+    const row = await env.DB.prepare("INSERT INTO account_entries (user_id, kind, amount_cents, created_at) VALUES (2, 'waiver', 50, 'd') RETURNING id").first<{ id: number }>();
+    expect(row!.id).toBe(4);
+    expect((await balances())[1]).toEqual({ user_id: 2, balance_cents: 0, entries: 2 });
+    await expect(env.DB.prepare("INSERT INTO account_entries (user_id, kind, amount_cents, created_at) VALUES (2, 'payment', 1, 'e')").run()).rejects.toThrow(/CHECK/);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM sqlite_sequence WHERE name = 'account_entries'").first('n')).toBe(0);
   });
 
   it('keeps items_out with every change to loan rows: lend, check in, delete a row, delete a loan, reassign', async () => {

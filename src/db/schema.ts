@@ -337,7 +337,9 @@ export type EntryKind = (typeof ENTRY_KINDS)[number];
 export const accountEntries = sqliteTable(
   'account_entries',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    // No AUTOINCREMENT (migrations/0010): entries are never deleted (a trigger refuses it), so ids
+    // only grow anyway, and every check-in would otherwise walk sqlite_sequence for this table.
+    id: integer('id').primaryKey(),
     // NULL once the patron's account is deleted (only possible at a zero balance).
     user_id: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
     kind: text('kind', { enum: ENTRY_KINDS }).notNull(),
