@@ -461,6 +461,11 @@ export function generateSeed(options: SeedOptions): SeedData {
  * (negative ids, emails prefixed so the demo ones are free) and deleted once the demo admin exists.
  */
 export const RESET_STATEMENTS = [
+  // The triggers record the seed's changes as events (copies, loans, holds created; the old ones
+  // deleted): acted by nobody, at the time of seeding, like the daily job's.
+  `INSERT INTO circulation_context (id, today, now, actor_id, hold_pickup_days)
+   VALUES (1, date('now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), NULL, (SELECT hold_pickup_days FROM policy WHERE id = 1))
+   ON CONFLICT (id) DO UPDATE SET today = excluded.today, now = excluded.now, actor_id = NULL, hold_pickup_days = excluded.hold_pickup_days;`,
   'DELETE FROM notices;',
   'DELETE FROM holds;',
   'DELETE FROM loan_books;',
