@@ -64,6 +64,19 @@ describe('copies', () => {
     ]);
   });
 
+  it('DELETE /books/{id}: hold.cancelled per waiting hold, copy.deleted per copy, book.deleted', async () => {
+    const bookId = await seedBook({}, 1);
+    const [copy] = await copiesOf(bookId);
+    await ok(call('POST', '/loans', { token: other.token, body: { book_ids: [bookId] } }), 201);
+    const hold = await ok(call('POST', '/holds', { token: member.token, body: { book_id: bookId } }), 201);
+    await ok(call('PATCH', `/copies/${copy!.id}`, { token: admin.token, body: { status: 'lost' } }));
+    expect(await eventsOf(() => ok(call('DELETE', `/books/${bookId}`, { token: admin.token })), admin.id)).toMatchObject([
+      { action: 'hold.cancelled', hold_id: hold.id, user_id: member.id, book_id: bookId },
+      { action: 'copy.deleted', copy_id: copy!.id, book_id: bookId },
+      { action: 'book.deleted', book_id: bookId },
+    ]);
+  });
+
   it('a copy put back on the shelf by PATCH goes to the first waiting hold: copy.updated, hold.ready', async () => {
     const bookId = await seedBook({}, 1);
     const [copy] = await copiesOf(bookId);
