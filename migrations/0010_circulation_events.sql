@@ -5,6 +5,55 @@
 -- Changes only a route can name (a copy's fields edited, a copy added to or removed from an open
 -- loan, a renewal, a lost copy found at check-in) are recorded by the route's own statement.
 
+-- The events table loses AUTOINCREMENT: every insert into such a table reads sqlite_sequence (one
+-- row per AUTOINCREMENT table, a dozen), which every event of every write paid. Events are never
+-- deleted, so an id is still never reused (a new row takes max(id) + 1). Nothing references the
+-- table, so it is rebuilt; the triggers that name it are dropped first and recreated as they were
+-- (ALTER TABLE ... RENAME checks every trigger of the schema).
+DROP TRIGGER `users_delete_anonymises_events`;
+--> statement-breakpoint
+CREATE TABLE `__new_events` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`at` text NOT NULL,
+	`actor_id` integer,
+	`action` text NOT NULL,
+	`user_id` integer,
+	`book_id` integer,
+	`copy_id` integer,
+	`loan_id` integer,
+	`hold_id` integer
+);
+--> statement-breakpoint
+INSERT INTO `__new_events`(`id`, `at`, `actor_id`, `action`, `user_id`, `book_id`, `copy_id`, `loan_id`, `hold_id`)
+SELECT `id`, `at`, `actor_id`, `action`, `user_id`, `book_id`, `copy_id`, `loan_id`, `hold_id` FROM `events`;
+--> statement-breakpoint
+DROP TABLE `events`;
+--> statement-breakpoint
+ALTER TABLE `__new_events` RENAME TO `events`;
+--> statement-breakpoint
+CREATE INDEX `events_action_idx` ON `events` (`action`,`id`);--> statement-breakpoint
+CREATE INDEX `events_user_idx` ON `events` (`user_id`,`id`);--> statement-breakpoint
+CREATE INDEX `events_book_idx` ON `events` (`book_id`,`id`);--> statement-breakpoint
+CREATE INDEX `events_actor_idx` ON `events` (`actor_id`) WHERE "events"."actor_id" IS NOT NULL;--> statement-breakpoint
+-- As migration 0007 wrote them.
+CREATE TRIGGER `events_no_delete` BEFORE DELETE ON `events` BEGIN
+  SELECT RAISE(ABORT, 'events are append-only');
+END;
+--> statement-breakpoint
+CREATE TRIGGER `events_no_update` BEFORE UPDATE ON `events`
+WHEN NEW.`id` IS NOT OLD.`id` OR NEW.`at` IS NOT OLD.`at` OR NEW.`action` IS NOT OLD.`action`
+  OR NEW.`book_id` IS NOT OLD.`book_id` OR NEW.`copy_id` IS NOT OLD.`copy_id`
+  OR NEW.`loan_id` IS NOT OLD.`loan_id` OR NEW.`hold_id` IS NOT OLD.`hold_id`
+  OR (NEW.`user_id` IS NOT NULL AND NEW.`user_id` IS NOT OLD.`user_id`)
+  OR (NEW.`actor_id` IS NOT NULL AND NEW.`actor_id` IS NOT OLD.`actor_id`) BEGIN
+  SELECT RAISE(ABORT, 'events are append-only');
+END;
+--> statement-breakpoint
+CREATE TRIGGER `users_delete_anonymises_events` AFTER DELETE ON `users` BEGIN
+  UPDATE `events` SET `user_id` = NULL WHERE `user_id` = OLD.`id`;
+  UPDATE `events` SET `actor_id` = NULL WHERE `actor_id` = OLD.`id`;
+END;
+--> statement-breakpoint
 -- A check-in records the copy, then the loan it ends, then the hold it fills, in that order: the loan
 -- now ends before the copy moves on (the same statements as migration 0006's, swapped). SQLite runs
 -- the newest trigger of an event first, so this one is created before the events' trigger below.

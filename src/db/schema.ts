@@ -304,7 +304,9 @@ export type EventAction = (typeof EVENT_ACTIONS)[number];
 export const events = sqliteTable(
   'events',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    // No AUTOINCREMENT: events are never deleted, so max(id) + 1 never reuses an id, and an insert
+    // does not scan sqlite_sequence (a row read per AUTOINCREMENT table, on every event).
+    id: integer('id').primaryKey(),
     at: text('at').notNull(),
     actor_id: integer('actor_id'),
     action: text('action', { enum: EVENT_ACTIONS }).notNull(),
