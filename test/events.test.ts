@@ -29,11 +29,16 @@ describe('events written by writes', () => {
     await expectStatus(await call('PUT', `/books/${book.id}`, { token: admin.token, body: { title, genre, age_category, publish_date, author } }), 200);
     await expectStatus(await call('DELETE', `/books/${book.id}`, { token: admin.token }), 200);
     const written = await eventsOf('book_id = ?', book.id);
-    expect(written.map((e) => e.action)).toEqual(['book.created', 'book.updated', 'book.updated', 'book.deleted']);
+    // The book's one copy is created with it and goes with it.
+    expect(written.map((e) => e.action)).toEqual(['book.created', 'copy.created', 'book.updated', 'book.updated', 'copy.deleted', 'book.deleted']);
     for (const event of written) {
-      expect(event).toMatchObject({ actor_id: admin.id, user_id: null, copy_id: null, loan_id: null, hold_id: null });
+      expect(event).toMatchObject({ actor_id: admin.id, user_id: null, loan_id: null, hold_id: null });
+      expect(event.copy_id === null).toBe(String(event.action).startsWith('book.'));
       expect(event.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
+    // One write, one `at`: the creation's two events, and the deletion's.
+    expect(written[0]!.at).toBe(written[1]!.at);
+    expect(written[4]!.at).toBe(written[5]!.at);
   });
 
   it('never for a refused request', async () => {
@@ -53,7 +58,7 @@ describe('events written by writes', () => {
     await expectProblem(await call('DELETE', '/books/99999999', { token: admin.token }), 404, 'NOT_FOUND');
     await expectProblem(await call('PUT', '/users/99999999', { token: admin.token, body: { role: 'admin' } }), 404, 'NOT_FOUND');
     await expectProblem(await call('PATCH', '/policy', { token: member.token, body: { loan_days: 3 } }), 403, 'FORBIDDEN');
-    expect(afterOther).toBe(before + 1);
+    expect(afterOther).toBe(before + 2); // book.created and its copy's copy.created
     expect(await eventCount()).toBe(afterOther);
   });
 
@@ -76,7 +81,7 @@ describe('events written by writes', () => {
       201,
     );
     const ids = (await eventsOf('user_id = ? OR actor_id = ?', user.id, user.id)).map((e) => e.id);
-    expect(ids.length).toBe(2);
+    expect(ids.length).toBe(3);
     const before = await eventCount();
     await expectStatus(await call('DELETE', `/users/${user.id}`, { token: admin.token }), 200);
     expect(await eventCount()).toBe(before + 1);
@@ -85,6 +90,7 @@ describe('events written by writes', () => {
     expect(kept).toEqual([
       expect.objectContaining({ action: 'user.role_changed', user_id: null, actor_id: admin.id }),
       expect.objectContaining({ action: 'book.created', user_id: null, actor_id: null, book_id: book.id }),
+      expect.objectContaining({ action: 'copy.created', user_id: null, actor_id: null, book_id: book.id }),
     ]);
     const [deleted] = await eventsOf("action = 'user.deleted' ORDER BY id DESC LIMIT 1 --");
     expect(deleted).toMatchObject({ actor_id: admin.id, user_id: null });
@@ -153,7 +159,9 @@ describe('GET /events', () => {
   it('filters by action, user_id and book_id exactly', async () => {
     const byBook = await expectStatus(await list(`?book_id=${bookId}&limit=100`), 200);
     expect(byBook.items).toHaveLength(100);
-    expect(byBook.items.every((e: { book_id: number; action: string }) => e.book_id === bookId && e.action === 'book.updated')).toBe(true);
+    expect(byBook.items.every((e: { book_id: number }) => e.book_id === bookId)).toBe(true);
+    // The seeded book's copy, then the 300 updates.
+    expect(byBook.items.map((e: { action: string }) => e.action)).toEqual(['copy.created', ...Array(99).fill('book.updated')]);
     const byUser = await expectStatus(await list(`?user_id=${member.id}&action=charge.recorded&limit=100`), 200);
     expect(byUser.items).toHaveLength(100);
     expect(byUser.items.every((e: { user_id: number; action: string }) => e.user_id === member.id && e.action === 'charge.recorded')).toBe(true);

@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { emptyDatabase } from './migration-helpers';
 
 /**
- * Migration 0010 (leaner circulation triggers, users.items_out, notices without AUTOINCREMENT) on
- * data written before it: this file empties its own database, applies 0000–0009, writes patrons
- * with copies out, a returned loan, a ready hold and its notice, then applies 0010.
+ * Migration 0011 (leaner circulation triggers, users.items_out, notices without AUTOINCREMENT) on
+ * data written before it: this file empties its own database, applies 0000–0010, writes patrons
+ * with copies out, a returned loan, a ready hold and its notice, then applies 0011.
  */
 
 const itemsOut = async () =>
@@ -29,7 +29,7 @@ let entriesBefore: unknown[];
 beforeAll(async () => {
   await emptyDatabase();
   const migrations = env.TEST_MIGRATIONS;
-  const index = migrations.findIndex((m) => m.name.startsWith('0010'));
+  const index = migrations.findIndex((m) => m.name.startsWith('0011'));
   expect(index).toBeGreaterThan(0);
   await applyD1Migrations(env.DB, migrations.slice(0, index));
   await env.DB.batch([
@@ -54,7 +54,7 @@ beforeAll(async () => {
   await applyD1Migrations(env.DB, migrations);
 });
 
-describe('migration 0010 on data written before it', () => {
+describe('migration 0011 on data written before it', () => {
   it('counts the copies each patron has out', async () => {
     expect(await itemsOut()).toEqual([
       { id: 1, items_out: 2 },

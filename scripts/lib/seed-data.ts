@@ -461,6 +461,11 @@ export function generateSeed(options: SeedOptions): SeedData {
  * (negative ids, emails prefixed so the demo ones are free) and deleted once the demo admin exists.
  */
 export const RESET_STATEMENTS = [
+  // The triggers record the seed's rows as events (copies, loans, holds created): acted by nobody,
+  // at the time of seeding, like the daily job's.
+  `INSERT INTO circulation_context (id, today, now, actor_id, hold_pickup_days)
+   VALUES (1, date('now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), NULL, (SELECT hold_pickup_days FROM policy WHERE id = 1))
+   ON CONFLICT (id) DO UPDATE SET today = excluded.today, now = excluded.now, actor_id = NULL, hold_pickup_days = excluded.hold_pickup_days;`,
   'DELETE FROM notices;',
   'DELETE FROM holds;',
   'DELETE FROM loan_books;',
@@ -523,9 +528,17 @@ export function* insertAll(data: SeedData): Generator<string> {
   );
 }
 
-/** The whole seed as statements: reset, inserts, counters. */
-export function* seedStatements(data: SeedData): Generator<string> {
+/** Reads the database's append-only guard on events (its CREATE TRIGGER text), or null. */
+export const EVENTS_GUARD_QUERY = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_no_delete'";
+
+/**
+ * The whole seed as statements: reset, inserts, counters. The seed replaces the data, and reuses
+ * its ids, so the old event record (which would name the new rows' ids) is cleared as well: the
+ * append-only guard, `eventsGuard` as the database has it, is lifted for that one DELETE.
+ */
+export function* seedStatements(data: SeedData, eventsGuard: string | null = null): Generator<string> {
   yield* RESET_STATEMENTS;
+  if (eventsGuard) yield* ['DROP TRIGGER events_no_delete;', 'DELETE FROM events;', `${eventsGuard};`];
   yield* insertAll(data);
   yield DROP_REPLACED_USERS;
   yield* FINAL_STATEMENTS;

@@ -149,7 +149,7 @@ export const INVARIANTS: Invariant[] = [
   },
   {
     name: 'users.items_out',
-    rule: "users.items_out (migration 0010) equals the user's active loan rows (copies out)",
+    rule: "users.items_out (migration 0011) equals the user's active loan rows (copies out)",
     needs: ['users.items_out', 'loan_books.active', 'loans'],
     check: paged(
       'users',
@@ -418,6 +418,26 @@ export const INVARIANTS: Invariant[] = [
           AND ((ev.user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = ev.user_id))
             OR (ev.actor_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = ev.actor_id)))
         LIMIT ${limit}`,
+    ),
+  },
+  {
+    name: 'events.once',
+    rule: 'each subject has each event of its life at most once (a book, copy, loan or hold created, ended or deleted; a hold made ready), and a loan is recorded returned only if it is',
+    needs: ['events.loan_id', 'events.hold_id', 'events.copy_id', 'holds'],
+    // One grouping per action over that action's events (through events_action_idx): the whole
+    // record is read once, repeats across any distance are found.
+    check: single(
+      (limit) => `SELECT * FROM (
+          SELECT action, max(id) AS event_id, book_id, copy_id, loan_id, hold_id, count(*) AS times FROM events INDEXED BY events_action_idx
+          WHERE action IN ('book.created', 'book.deleted', 'copy.created', 'copy.deleted', 'loan.opened', 'loan.returned', 'loan.deleted',
+            'hold.placed', 'hold.ready', 'hold.fulfilled', 'hold.cancelled', 'hold.expired')
+          GROUP BY action, CASE WHEN action LIKE 'book.%' THEN book_id WHEN action LIKE 'copy.%' THEN copy_id
+            WHEN action LIKE 'loan.%' THEN loan_id ELSE hold_id END
+          HAVING times > 1
+        UNION ALL
+          SELECT ev.action, ev.id, ev.book_id, ev.copy_id, ev.loan_id, ev.hold_id, 1 FROM events ev INDEXED BY events_action_idx
+          JOIN loans l ON l.id = ev.loan_id WHERE ev.action = 'loan.returned' AND l.return_date IS NULL
+        ) LIMIT ${limit}`,
     ),
   },
 ];

@@ -23,7 +23,7 @@ export const users = sqliteTable(
     // The ETag: raised by every change to what a user answer shows (the app's UPDATEs raise it
     // themselves; a trigger catches any other write, migrations/0004).
     version: integer('version').notNull().default(1),
-    // Copies the user has out (active loan rows of their loans), kept by triggers (migrations/0010)
+    // Copies the user has out (active loan rows of their loans), kept by triggers (migrations/0011)
     // so the loan limit reads one row, however many loans the user has open. Never in an answer.
     items_out: integer('items_out').notNull().default(0),
   },
@@ -188,7 +188,7 @@ export const NOTICE_KINDS = ['hold_ready', 'hold_expired', 'due_soon', 'overdue'
 export const notices = sqliteTable(
   'notices',
   {
-    // No AUTOINCREMENT (migrations/0010): every statement that could write a notice through a
+    // No AUTOINCREMENT (migrations/0011): every statement that could write a notice through a
     // trigger would otherwise pay a walk of sqlite_sequence. Notices go only with their user, so
     // an id a later notice might reuse was never seen by anyone else.
     id: integer('id').primaryKey(),
@@ -310,7 +310,9 @@ export type EventAction = (typeof EVENT_ACTIONS)[number];
 export const events = sqliteTable(
   'events',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    // No AUTOINCREMENT: events are never deleted, so max(id) + 1 never reuses an id, and an insert
+    // does not scan sqlite_sequence (a row read per AUTOINCREMENT table, on every event).
+    id: integer('id').primaryKey(),
     at: text('at').notNull(),
     actor_id: integer('actor_id'),
     action: text('action', { enum: EVENT_ACTIONS }).notNull(),
@@ -337,7 +339,7 @@ export type EntryKind = (typeof ENTRY_KINDS)[number];
 export const accountEntries = sqliteTable(
   'account_entries',
   {
-    // No AUTOINCREMENT (migrations/0010): entries are never deleted (a trigger refuses it), so ids
+    // No AUTOINCREMENT (migrations/0011): entries are never deleted (a trigger refuses it), so ids
     // only grow anyway, and every check-in would otherwise walk sqlite_sequence for this table.
     id: integer('id').primaryKey(),
     // NULL once the patron's account is deleted (only possible at a zero balance).

@@ -1,7 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { setCirculationContext } from '../db/circulation-context';
 import { books, holds, loans, notices } from '../db/schema';
-import { recordEvents } from '../lib/events';
 import type { DailyStep, JobContext } from './daily';
 
 /**
@@ -27,24 +26,18 @@ async function inChunks(work: () => Promise<number>): Promise<number> {
 /**
  * Ready holds whose `pickup_by` has passed expire, and their copy passes on (the holds' and copies'
  * triggers: to the next waiting hold, which becomes ready with its `hold_ready` notice, else to the
- * shelf). One `hold_expired` notice and one `hold.expired` event per hold, written from the same
- * chosen set just before the UPDATE (the batch runs alone, so all three see the same holds). Reads
- * only the ready holds due, through holds_ready_pickup_idx.
+ * shelf). One `hold_expired` notice per hold, written from the same chosen set just before the
+ * UPDATE (the batch runs alone, so both see the same holds); the holds' event trigger records each
+ * `hold.expired` (and any `hold.ready` it causes) with the context's null actor. Reads only the
+ * ready holds due, through holds_ready_pickup_idx.
  */
 export const expireHolds: DailyStep = {
   name: 'expire ready holds past pickup_by',
-  run: ({ db, today, now, events }: JobContext) =>
+  run: ({ db, today, now }: JobContext) =>
     inChunks(async () => {
       const due = sql`(SELECT ${holds.id} FROM ${holds} WHERE ${holds.status} = 'ready' AND ${holds.pickup_by} < ${today} ORDER BY ${holds.pickup_by}, ${holds.id} LIMIT ${CHUNK})`;
-      const [, , , expired] = await db.batch([
+      const [, , expired] = await db.batch([
         setCirculationContext(db, { today, now: now.toISOString() }, null),
-        recordEvents(
-          db,
-          events,
-          'hold.expired',
-          sql`SELECT ${holds.user_id} AS user_id, ${holds.book_id} AS book_id, ${holds.copy_id} AS copy_id, NULL AS loan_id, ${holds.id} AS hold_id
-              FROM ${holds} WHERE ${holds.id} IN ${due}`,
-        ),
         db.insert(notices).select(
           sql`SELECT NULL, ${holds.user_id}, 'hold_expired', ${now.toISOString()}, ${holds.book_id}, NULL, ${holds.id},
                 'Your hold on "' || ${books.title} || '" expired on ' || ${holds.pickup_by} || ' and the copy has passed on.', NULL

@@ -1,6 +1,7 @@
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Context } from 'hono';
 import type { Database } from '../db/client';
+import { type Clock, clockNow } from '../db/circulation-context';
 import { events, type EventAction } from '../db/schema';
 import type { AppEnv } from '../env';
 
@@ -33,8 +34,11 @@ import type { AppEnv } from '../env';
  * the key's settle statement lands between the change and the event: it updates one row exactly
  * when the change did, so the event's `changes() > 0` still answers for the change.
  *
- * Writes that go through triggers (a copy coming back makes a hold ready) can write their events
- * from the trigger, reading the actor and time from the one-row context the batch sets first.
+ * Copies, loans and holds record most of their events from triggers (migrations/0010), reading the
+ * actor and time from the one-row circulation context the batch sets first: every path that changes
+ * them (a cascade, a copy coming back and filling a hold, the daily job) is recorded the same way.
+ * Only what a trigger cannot tell apart is recorded here by its route: `copy.updated`,
+ * `loan.copy_added`, `loan.copy_removed`, `loan.renewed` and a lost copy checked in.
  */
 export interface EventContext {
   /** Who acted; null for the daily job. */
@@ -45,12 +49,17 @@ export interface EventContext {
 
 /**
  * The request's actor: the stored caller when a middleware loaded it, else the verified token's
- * user (writes that check the caller inside their own SQL never load it separately).
+ * user (writes that check the caller inside their own SQL never load it separately). A write that
+ * also sets the circulation context passes the same clock, so its events and its triggers' events
+ * carry the same `at`.
  */
-export const eventContext = (c: Context<AppEnv>): EventContext => ({
+export const eventContext = (c: Context<AppEnv>, clock: Clock = clockNow()): EventContext => ({
   actorId: c.var.user?.id ?? c.var.token?.id ?? null,
-  at: new Date().toISOString(),
+  at: clock.now,
 });
+
+/** The events of a write that knows its actor and clock (circulation writes): as their triggers see them. */
+export const actingAt = (actorId: number | null, clock: Clock): EventContext => ({ actorId, at: clock.now });
 
 type Value = number | null | SQLWrapper;
 

@@ -27,7 +27,8 @@ export const createBook: AppRouteHandler<typeof routes.createBook> = (c) =>
   idempotent(
     c,
     async (key) => {
-      const { version, ...row } = await insertBook(c.var.db, eventContext(c), c.req.valid('json'), clockNow(), c.var.user.id, key);
+      const clock = clockNow();
+      const { version, ...row } = await insertBook(c.var.db, eventContext(c, clock), c.req.valid('json'), clock, c.var.user.id, key);
       await invalidatePopularity(c);
       c.header('Location', `/books/${row.id}`);
       c.header('ETag', etag(version));
@@ -91,7 +92,8 @@ export const patchBook: AppRouteHandler<typeof routes.patchBook> = async (c) =>
 
 export const deleteBook: AppRouteHandler<typeof routes.deleteBook> = async (c) => {
   const { id } = c.req.valid('param');
-  await deleteBookRow(c.var.db, eventContext(c), id, clockNow(), c.var.user.id, ifMatch(c, books.version));
+  const clock = clockNow();
+  await deleteBookRow(c.var.db, eventContext(c, clock), id, clock, c.var.user.id, ifMatch(c, books.version));
   await invalidatePopularity(c);
   return c.json({ message: `Book ${id} has been deleted.` }, 200);
 };

@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import { fieldErrors } from '../../lib/create-app';
 import type { AppEnv } from '../../env';
+import { clockNow, setCirculationContext } from '../../db/circulation-context';
+import { eventContext } from '../../lib/events';
 import { readCell, readCsv } from '../../lib/csv';
 import { ApiError, type FieldErrors, validationFailed } from '../../lib/problem';
 import { titleKey } from './books.queries';
@@ -176,6 +178,10 @@ JOIN n ON n.i <= json_extract(j.value, '$.copies')
 WHERE b.id > (SELECT value FROM counters WHERE name = 'import:last_book_id')
 ORDER BY b.id, n.i`;
 
+/** One `book.created` event per book the chunk created (the copies' events come from their trigger). */
+const BOOK_EVENTS = `INSERT INTO events (at, actor_id, action, book_id)
+SELECT ?1, ?2, 'book.created', id FROM books WHERE id > (SELECT value FROM counters WHERE name = 'import:last_book_id') ORDER BY id`;
+
 function* chunks(candidates: Candidate[]): Generator<string> {
   let chunk: string[] = [];
   let bytes = 0;
@@ -200,9 +206,19 @@ export async function importBooks(c: Context<AppEnv>, text: string, format: Impo
   const { candidates, failed, repeats } = validate(rows);
   if (candidates.reduce((sum, book) => sum + (book.copies ?? 1), 0) > MAX_IMPORT_COPIES) throw tooManyCopies();
   const d1 = c.var.db.$client;
+  const clock = clockNow();
+  const { actorId, at } = eventContext(c, clock);
+  // The copies' triggers (and their events) read the actor and time from the circulation context.
+  const context = setCirculationContext(c.var.db, clock, actorId).toSQL();
   let created = 0;
   for (const chunk of chunks(candidates)) {
-    const [, inserted] = await d1.batch([d1.prepare(MARK_LAST_BOOK), d1.prepare(INSERT_CHUNK).bind(chunk), d1.prepare(INSERT_COPIES).bind(chunk)]);
+    const [, , inserted] = await d1.batch([
+      d1.prepare(context.sql).bind(...context.params),
+      d1.prepare(MARK_LAST_BOOK),
+      d1.prepare(INSERT_CHUNK).bind(chunk),
+      d1.prepare(BOOK_EVENTS).bind(at, actorId),
+      d1.prepare(INSERT_COPIES).bind(chunk),
+    ]);
     created += inserted?.results.length ?? 0;
   }
   return { created, skipped: repeats + candidates.length - created, failed };

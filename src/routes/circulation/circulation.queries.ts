@@ -3,6 +3,7 @@ import type { Database } from '../../db/client';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { copies, holds, loanBooks, loans } from '../../db/schema';
 import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
+import { actingAt, recordEvents } from '../../lib/events';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
 import { chargeFines, lateItems } from '../accounts/fines';
@@ -50,19 +51,25 @@ export const checkInView = (db: Database, barcode: string) => {
 export async function checkIn(db: Database, caller: TokenClaims, barcode: string, clock: Clock, idempotency?: Idempotency): Promise<CheckIn> {
   const copyId = sql`(SELECT ${copies.id} FROM ${copies} WHERE ${copies.barcode} = ${barcode})`;
   const isAdmin = callerIs(caller, 'admin');
-  const [[callerRow], , found, , , closed, [copy], [loan], items, [hold]] = await idempotentBatch(
+  const acting = actingAt(caller.id, clock);
+  const lostCopy = and(eq(copies.barcode, barcode), eq(copies.status, 'lost'), isAdmin);
+  const [[callerRow], , , found, , , closed, [copy], [loan], items, [hold]] = await idempotentBatch(
     db,
     idempotency,
     [
       callerProbe(db, caller),
       setCirculationContext(db, clock, caller.id),
+      // A copy out on a loan is recorded as checked in by the loan rows' trigger; a lost one found,
+      // here: before its UPDATE, under its condition, so that it precedes the hold the copy fills.
+      recordEvents(db, acting, 'copy.checked_in', sql`SELECT NULL AS user_id, ${copies.book_id} AS book_id, ${copies.id} AS copy_id,
+        NULL AS loan_id, NULL AS hold_id FROM ${copies} WHERE ${lostCopy}`),
       db
         .update(copies)
         .set({ status: 'available', version: sql`${copies.version} + 1` })
-        .where(and(eq(copies.barcode, barcode), eq(copies.status, 'lost'), isAdmin))
+        .where(lostCopy)
         .returning({ id: copies.id }),
       // The copy's fine when it comes back late: the same row the UPDATE below closes.
-      ...chargeFines(db, { actorId: caller.id, at: clock.now }, clock.today, lateItems(sql`lb.copy_id = ${copyId} AND ${isAdmin}`, clock.today)),
+      ...chargeFines(db, acting, clock.today, lateItems(sql`lb.copy_id = ${copyId} AND ${isAdmin}`, clock.today)),
       db
         .update(loanBooks)
         .set({ active: false, return_date: clock.today })
@@ -70,7 +77,7 @@ export async function checkIn(db: Database, caller: TokenClaims, barcode: string
         .returning({ loan_id: loanBooks.loan_id }),
       ...checkInView(db, barcode),
     ],
-    { after: 5, status: 200, resourceId: null },
+    { after: 6, status: 200, resourceId: null },
   );
   if (!found.length && !closed.length) authorizeCaller(callerRow, caller, 'admin');
   if (!copy) throw notFound(`Copy with barcode ${barcode}`);

@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../../db/errors';
 import { rawAll } from '../../db/raw';
 import { books, copies, type CopyRow, loanBooks } from '../../db/schema';
 import { matchesColumn, preconditionFailed } from '../../lib/conditional';
+import { actingAt, recordEvents } from '../../lib/events';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import { ApiError, notFound } from '../../lib/problem';
 import { chargeFines, lateItems } from '../accounts/fines';
@@ -84,9 +85,13 @@ export const bookCopiesQueries = (db: Database, bookId: number, { limit, offset 
 export async function patchCopy(db: Database, id: number, patch: CopyPatch, clock: Clock, actorId: number, matches?: SQL): Promise<CopyRecord> {
   const newStatus = patch.status ?? null;
   const allowed = sql`(${newStatus} IS NULL OR (${copies.status} <> 'on_hold_shelf' AND (${copies.status} <> 'on_loan' OR ${newStatus} = 'lost')))`;
-  const [, [before], updated, , , , [copy]] = await db.batch([
+  const updatable = and(eq(copies.id, id), allowed, matches);
+  const [, [before], , updated, , , , [copy]] = await db.batch([
     setCirculationContext(db, clock, actorId),
     db.select({ matches: matchesColumn(matches) }).from(copies).where(eq(copies.id, id)),
+    // Before the UPDATE, under its condition, so that it precedes what the change sets off (a hold made ready).
+    recordEvents(db, actingAt(actorId, clock), 'copy.updated', sql`SELECT NULL AS user_id, ${copies.book_id} AS book_id, ${copies.id} AS copy_id,
+      NULL AS loan_id, NULL AS hold_id FROM ${copies} WHERE ${updatable}`),
     db
       .update(copies)
       .set({
@@ -94,12 +99,12 @@ export async function patchCopy(db: Database, id: number, patch: CopyPatch, cloc
         ...(patch.location !== undefined ? { location: patch.location } : {}),
         version: sql`${copies.version} + 1`,
       })
-      .where(and(eq(copies.id, id), allowed, matches))
+      .where(updatable)
       .returning({ id: copies.id }),
     // A copy out marked lost closes on its loan as a check-in would: fined when late.
     ...chargeFines(
       db,
-      { actorId, at: clock.now },
+      actingAt(actorId, clock),
       clock.today,
       lateItems(sql`lb.copy_id = ${id} AND ${newStatus} = 'lost' AND (SELECT status FROM copies WHERE id = ${id}) = 'lost'`, clock.today),
     ),

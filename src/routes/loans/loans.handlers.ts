@@ -143,11 +143,11 @@ export const renewLoan: AppRouteHandler<typeof routes.renewLoan> = (c) => {
   return idempotent(
     c,
     async (key) => {
-      const day = today();
-      const result = await writes.renewLoan(c.var.db, caller, c.req.valid('param').id, day, key);
+      const clock = clockNow();
+      const result = await writes.renewLoan(c.var.db, caller, c.req.valid('param').id, clock, key);
       // Renewing changes no reader count; invalidated anyway so that every loan write does.
       await invalidatePopularity(c);
-      return c.json(toLoan(result, day), 200);
+      return c.json(toLoan(result, clock.today), 200);
     },
     ...replayLoan(c, caller, false),
   );

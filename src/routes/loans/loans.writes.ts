@@ -7,6 +7,7 @@ import { books, loanBooks, loans, policy, users } from '../../db/schema';
 import { refused } from '../../lib/blockers';
 import { patronBlockers, patronBlockProbe, patronNotBlocked } from '../../lib/blocks';
 import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
+import { actingAt, recordEvent, recordEvents } from '../../lib/events';
 import { type Idempotency, idempotentBatch } from '../../lib/idempotency';
 import type { TokenClaims } from '../../lib/token';
 import { policyDays, policyValue } from '../../lib/policy';
@@ -118,7 +119,8 @@ export async function checkout(
 export async function addToLoan(db: Database, caller: TokenClaims, loanId: number, entry: LoanEntry, clock: Clock): Promise<LoanWithItems> {
   const borrower = sql`(SELECT user_id FROM loans WHERE id = ${loanId})`;
   const visible = sql`${callerIs(caller)} AND (l.user_id = ${caller.id} OR ${callerIs(caller, 'admin')})`;
-  const [[callerRow], , added, loanRows, items, diagnoses, [blocks]] = await guardedByActiveIndex(
+  const newRow = (column: 'book_id' | 'copy_id') => sql`(SELECT ${sql.identifier(column)} FROM loan_books WHERE id = (SELECT max(id) FROM loan_books))`;
+  const [[callerRow], , added, , loanRows, items, diagnoses, [blocks]] = await guardedByActiveIndex(
     db.batch([
       callerProbe(db, caller),
       setCirculationContext(db, clock, caller.id),
@@ -128,6 +130,12 @@ export async function addToLoan(db: Database, caller: TokenClaims, loanId: numbe
         WHERE l.id = ${loanId} AND ${visible} AND l.return_date IS NULL AND ${allEntriesLendable(1, borrower)}
           AND ${patronNotBlocked(borrower, clock.today, { copies: 1 })}
         RETURNING id`),
+      recordEvent(db, actingAt(caller.id, clock), 'loan.copy_added', {
+        user_id: borrower,
+        loan_id: loanId,
+        book_id: newRow('book_id'),
+        copy_id: newRow('copy_id'),
+      }),
       selectLoanFor(db, caller, loanId),
       selectItemsOf(db, loanId),
       diagnoseEntries(db, [entry], borrower, loanId),
@@ -150,20 +158,26 @@ export async function removeBook(db: Database, caller: TokenClaims, loanId: numb
     .select({ id: loans.id })
     .from(loans)
     .where(and(visibleLoanTo(caller, loanId), isNull(loans.return_date)));
-  const [[callerRow], , , , removed, loanRows, [book], itemsNow] = await db.batch([
+  const removable = and(eq(loanBooks.loan_id, loanId), eq(loanBooks.book_id, bookId), eq(loanBooks.active, true), exists(openVisibleLoan));
+  const [[callerRow], , , , , removed, loanRows, [book], itemsNow] = await db.batch([
     callerProbe(db, caller),
     setCirculationContext(db, clock, caller.id),
     // Past the deadline, the copy released is fined as a check-in would be (the same rows the DELETE takes).
     ...chargeFines(
       db,
-      { actorId: caller.id, at: clock.now },
+      actingAt(caller.id, clock),
       clock.today,
       lateItems(sql`lb.loan_id = ${loanId} AND lb.book_id = ${bookId} AND ${exists(openVisibleLoan)}`, clock.today),
     ),
-    db
-      .delete(loanBooks)
-      .where(and(eq(loanBooks.loan_id, loanId), eq(loanBooks.book_id, bookId), eq(loanBooks.active, true), exists(openVisibleLoan)))
-      .returning({ book_id: loanBooks.book_id }),
+    // Written from the row about to go (its copy is named nowhere else), under the DELETE's own condition.
+    recordEvents(
+      db,
+      actingAt(caller.id, clock),
+      'loan.copy_removed',
+      sql`SELECT (SELECT user_id FROM loans WHERE id = ${loanId}) AS user_id, book_id, copy_id, loan_id, NULL AS hold_id
+          FROM ${loanBooks} WHERE ${removable}`,
+    ),
+    db.delete(loanBooks).where(removable).returning({ book_id: loanBooks.book_id }),
     selectLoanFor(db, caller, loanId),
     db.select({ id: books.id }).from(books).where(eq(books.id, bookId)),
     selectItemsOf(db, loanId),
@@ -201,7 +215,7 @@ export async function returnLoan(
       .where(and(visibleLoanTo(caller, id), isNull(loans.return_date)))
       .returning({ id: loans.id }),
     // Late copies of the loan just returned (none when it was not): one fine each, before they close.
-    ...chargeFines(db, { actorId: caller.id, at: clock.now }, clock.today, lateItems(sql`lb.loan_id = ${id} AND l.return_date = ${clock.today}`, clock.today)),
+    ...chargeFines(db, actingAt(caller.id, clock), clock.today, lateItems(sql`lb.loan_id = ${id} AND l.return_date = ${clock.today}`, clock.today)),
     // A returned loan has no copy out, so this changes rows only if the update above just returned
     // the loan; the triggers then put each copy back on the shelf or on the first waiting hold.
     db
@@ -228,9 +242,10 @@ export async function renewLoan(
   db: Database,
   caller: TokenClaims,
   id: number,
-  today: string,
+  clock: Clock,
   idempotency?: Idempotency,
 ): Promise<LoanWithItems> {
+  const { today } = clock;
   const pendingHolds = (columns: { book_id: typeof loanBooks.book_id }) =>
     db
       .select(columns)
@@ -238,7 +253,7 @@ export async function renewLoan(
       .innerJoin(books, eq(books.id, loanBooks.book_id))
       .where(and(eq(loanBooks.loan_id, id), eq(loanBooks.active, true), sql`${books.holds_waiting} > 0`, eq(books.available_copies, 0)));
   const borrower = sql`(SELECT user_id FROM loans WHERE id = ${id})`;
-  const [[callerRow], renewed, loanRows, items, pending, [limit], [blocks]] = await idempotentBatch(db, idempotency, [
+  const [[callerRow], renewed, , loanRows, items, pending, [limit], [blocks]] = await idempotentBatch(db, idempotency, [
     callerProbe(db, caller),
     db
       .update(loans)
@@ -258,6 +273,7 @@ export async function renewLoan(
         ),
       )
       .returning({ id: loans.id }),
+    recordEvent(db, actingAt(caller.id, clock), 'loan.renewed', { user_id: borrower, loan_id: id }),
     selectLoanFor(db, caller, id),
     selectItemsOf(db, id),
     pendingHolds({ book_id: loanBooks.book_id }),

@@ -1,7 +1,7 @@
 import { and, eq, gt, inArray, isNull, notExists, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { matchesColumn, preconditionFailed } from '../../lib/conditional';
 import type { Database } from '../../db/client';
-import { clockNow, setCirculationContext } from '../../db/circulation-context';
+import { setCirculationContext } from '../../db/circulation-context';
 import { accountBalances, counters, loans, users, type UserRow } from '../../db/schema';
 import { type EventContext, recordEvent } from '../../lib/events';
 import { ApiError, notFound } from '../../lib/problem';
@@ -42,7 +42,8 @@ export async function deleteUser(db: Database, context: EventContext, id: number
     .where(and(eq(accountBalances.user_id, id), gt(accountBalances.balance_cents, 0)));
   // The context dates the cancellation of the user's open holds (a trigger on delete).
   const [, blocking, owed, [probe], deleted] = await db.batch([
-    setCirculationContext(db, clockNow(), actorId),
+    // The same clock as the event's, so the cancellations' events carry its `at`.
+    setCirculationContext(db, { today: context.at.slice(0, 10), now: context.at }, actorId),
     activeLoan,
     owing,
     db.select({ matches: matchesColumn(matches) }).from(users).where(eq(users.id, id)),
