@@ -1,17 +1,20 @@
 ALTER TABLE `users` ADD `items_out` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
--- Hand-added from here on (drizzle-kit generated the column): the same circulation rules as migration 0006's triggers, with
--- bodies that read fewer rows (D1 bills rows read, rows visited inside triggers included).
+-- Hand-added from here on (drizzle-kit generated the column above): the same circulation rules
+-- as migration 0006's triggers, with bodies that read fewer rows (D1 bills rows read, rows visited
+-- inside triggers included), and tables that cost less to write to.
 --  * A trigger that moves a book's counts raises its `version` in the same UPDATE, so
 --    books_version_bump (which would raise it by the same 1 in a second UPDATE) does not fire.
---  * Filling a hold reads the circulation context once (a row-value SET), not three times.
---  * Lending a copy finds the borrower's open hold on the book through the (user, book) index of
---    open holds, not by walking the book's queue.
+--  * A copy coming back fills a hold reading the circulation context once (a row-value SET), not
+--    three times. (copies_fill_hold_insert stays as it was: recreating it would make it run
+--    before migration 0010's copy.created event trigger, and so change the events' order.)
 --  * `notices` loses AUTOINCREMENT (rebuilt at the end): SQLite walks sqlite_sequence up to a
 --    table's row in every statement that could insert into it, triggers included, and every write
 --    that moves a copy or a hold could write a hold_ready notice. Notices are deleted only with
 --    their user, so a reused id was never seen by anyone else. `account_entries` likewise: its
 --    rows are never deleted (a trigger refuses it), so its ids only grow without AUTOINCREMENT too,
 --    and every check-in, return and remove-book (they charge late fines) stops paying the walk.
+--  * Recreated triggers run before the older ones of the same event (SQLite runs the newest
+--    first); none of them records an event, so the order of the events written is unchanged.
 --  * `users.items_out` counts the copies a user has out, so the loan limit (max_active_copies)
 --    reads one row instead of walking every open loan of the patron (empty ones included).
 DROP TRIGGER `copies_count_insert`;
@@ -42,14 +45,6 @@ CREATE TRIGGER `copies_count_delete` AFTER DELETE ON `copies` BEGIN
   WHERE ((-(OLD.`status` <> 'withdrawn')) <> 0 OR (-(OLD.`status` = 'available')) <> 0) AND `id` = OLD.`book_id`;
   UPDATE `counters` SET `value` = `value` + (-(OLD.`status` <> 'withdrawn')) WHERE (-(OLD.`status` <> 'withdrawn')) <> 0 AND `name` = 'copies';
   UPDATE `counters` SET `value` = `value` + (-(OLD.`status` = 'available')) WHERE (-(OLD.`status` = 'available')) <> 0 AND `name` = 'available_copies';
-END;
---> statement-breakpoint
-DROP TRIGGER `copies_fill_hold_insert`;
---> statement-breakpoint
-CREATE TRIGGER `copies_fill_hold_insert` AFTER INSERT ON `copies` WHEN NEW.`status` = 'available' BEGIN
-  UPDATE `holds` SET `status` = 'ready', `copy_id` = NEW.`id`,
-    (`ready_on`, `pickup_by`) = (SELECT `today`, date(`today`, '+' || `hold_pickup_days` || ' days') FROM `circulation_context` WHERE `id` = 1)
-  WHERE `id` = (SELECT `id` FROM `holds` WHERE `book_id` = NEW.`book_id` AND `status` = 'waiting' ORDER BY `id` LIMIT 1);
 END;
 --> statement-breakpoint
 DROP TRIGGER `copies_fill_hold_update`;
@@ -87,19 +82,7 @@ CREATE TRIGGER `holds_count_delete` AFTER DELETE ON `holds` BEGIN
   UPDATE `counters` SET `value` = `value` + (-(OLD.`status` = 'waiting')) WHERE (-(OLD.`status` = 'waiting')) <> 0 AND `name` = 'holds_waiting';
   UPDATE `counters` SET `value` = `value` + (-(OLD.`status` = 'ready')) WHERE (-(OLD.`status` = 'ready')) <> 0 AND `name` = 'holds_ready';
 END;
---> statement-breakpoint
-DROP TRIGGER `loan_books_insert`;
---> statement-breakpoint
-CREATE TRIGGER `loan_books_insert` AFTER INSERT ON `loan_books` BEGIN
-  UPDATE `copies` SET `status` = 'on_loan', `version` = `version` + 1 WHERE `id` = NEW.`copy_id` AND NEW.`active`;
-  UPDATE `holds` SET `status` = 'fulfilled', `closed_on` = (SELECT `today` FROM `circulation_context` WHERE `id` = 1)
-  WHERE `id` IN (SELECT h.`id` FROM `holds` h INDEXED BY `holds_one_open_per_user_book`
-    WHERE NEW.`active` AND h.`user_id` = (SELECT `user_id` FROM `loans` WHERE `id` = NEW.`loan_id`) AND h.`book_id` = NEW.`book_id`
-      AND h.`status` IN ('waiting', 'ready'));
-  UPDATE `books` SET `readers` = `readers` + 1
-  WHERE `id` = NEW.`book_id` AND NOT EXISTS (
-    SELECT 1 FROM `loan_books` WHERE `loan_id` = NEW.`loan_id` AND `book_id` = NEW.`book_id` AND `id` <> NEW.`id`);
-END;
+
 --> statement-breakpoint
 -- The copies each user has out now: active loan rows of their loans (only users with an open loan can have any).
 UPDATE `users` SET `items_out` = (

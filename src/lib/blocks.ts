@@ -58,7 +58,8 @@ export const patronBlockProbe = (db: Database, userId: number | SQL, today: stri
       max_holds: policy.max_holds,
     })
     .from(policy)
-    .where(and(eq(policy.id, 1), when));
+    // `when` picks the key, so a probe switched off looks nothing up (a NULL key reads no row).
+    .where(eq(policy.id, when ? sql`CASE WHEN ${when} THEN 1 END` : sql`1`));
 
 export type BlockProbe = Awaited<ReturnType<typeof patronBlockProbe>>[number];
 

@@ -3,7 +3,7 @@ import type { Database } from '../../db/client';
 import { rawAll, rawRun } from '../../db/raw';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
-import { books, loanBooks, loans, policy, users } from '../../db/schema';
+import { books, loanBooks, type LoanRow, loans, policy, users } from '../../db/schema';
 import { refused } from '../../lib/blockers';
 import { patronBlockers, patronBlockProbe, patronNotBlocked } from '../../lib/blocks';
 import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
@@ -79,31 +79,32 @@ export async function checkout(
   const deadline = sql`date(${clock.today}, ${policyDays('loan_days')})`;
   const mayLoanFor = userId === caller.id ? callerIs(caller) : callerIs(caller, 'admin');
   const adding = { copies: entries.length };
-  const [[callerRow], , created, , [loan], items, diagnoses, [user], [blocks]] = await guardedByActiveIndex(
+  const [[callerRow], , [loan], , items, diagnoses, [user], [blocks]] = await guardedByActiveIndex(
     idempotentBatch(db, idempotency, [
       callerProbe(db, caller),
       setCirculationContext(db, clock, caller.id),
-      rawAll<{ id: number }>(db, sql`WITH ${resolvedEntries(entries, borrower)}
+      // RETURNING the loan as the answer shows it (the loan rows' triggers below do not change it).
+      rawAll<LoanRow>(db, sql`WITH ${resolvedEntries(entries, borrower)}
         INSERT INTO loans (user_id, loan_date, deadline, renewals)
         SELECT u.id, ${clock.today}, ${deadline}, 0 FROM users u
         WHERE u.id = ${userId} AND ${mayLoanFor} AND ${allEntriesLendable(entries.length, borrower)}
           AND ${patronNotBlocked(borrower, clock.today, adding)}
-        RETURNING id`),
+        RETURNING id, user_id, loan_date, deadline, return_date, renewals`),
       // changes() counts what the loan insert just before did (1 row or none; trigger writes are not
       // counted); the new loan is the newest row, since AUTOINCREMENT ids only grow and the batch runs alone.
       rawRun(db, sql`WITH ${resolvedEntries(entries, borrower)}
         INSERT INTO loan_books (loan_id, book_id, copy_id, active)
         SELECT (SELECT max(id) FROM loans), book_id, copy_id, 1 FROM resolved WHERE changes() = 1 ORDER BY pos`),
-      db.select(loanColumns).from(loans).where(eq(loans.id, sql`(SELECT max(id) FROM loans)`)),
       selectItemsOf(db, sql`(SELECT max(id) FROM loans)`),
       diagnoseEntries(db, entries, borrower),
-      db.select({ id: users.id }).from(users).where(eq(users.id, userId)),
+      // The borrower, for a refusal's 404 only: a NULL key (nothing read) once the loan's rows went in.
+      db.select({ id: users.id }).from(users).where(eq(users.id, sql`CASE WHEN changes() = 0 THEN ${userId} END`)),
       // Only when nothing was written (changes() = 0 after the last insert): a refusal explains itself.
       patronBlockProbe(db, borrower, clock.today, undefined, sql`changes() = 0`),
     ], { after: 2, status: 201, resourceId: 'inserted' }),
   );
 
-  if (created.length === 1 && loan) return { loan, items };
+  if (loan) return { loan, items };
   const stored = authorizeCaller(callerRow, caller);
   if (userId !== caller.id && stored.role !== 'admin') throw forbidden('Only an admin can open a loan for another user.');
   if (!user) throw notFound('User');
@@ -246,12 +247,14 @@ export async function renewLoan(
   idempotency?: Idempotency,
 ): Promise<LoanWithItems> {
   const { today } = clock;
-  const pendingHolds = (columns: { book_id: typeof loanBooks.book_id }) =>
+  // `loanKey` is the loan's id, or for the refusal's probe an id that is NULL (nothing read) once the renewal succeeded.
+  const pendingHolds = (columns: { book_id: typeof loanBooks.book_id }, loanKey: SQL | number = id) =>
     db
       .select(columns)
       .from(loanBooks)
       .innerJoin(books, eq(books.id, loanBooks.book_id))
-      .where(and(eq(loanBooks.loan_id, id), eq(loanBooks.active, true), sql`${books.holds_waiting} > 0`, eq(books.available_copies, 0)));
+      .where(and(eq(loanBooks.loan_id, loanKey), eq(loanBooks.active, true), sql`${books.holds_waiting} > 0`, eq(books.available_copies, 0)));
+  const onRefusal = (key: number) => sql`CASE WHEN changes() = 0 THEN ${key} END`;
   const borrower = sql`(SELECT user_id FROM loans WHERE id = ${id})`;
   const [[callerRow], renewed, , loanRows, items, pending, [limit], [blocks]] = await idempotentBatch(db, idempotency, [
     callerProbe(db, caller),
@@ -276,8 +279,9 @@ export async function renewLoan(
     recordEvent(db, actingAt(caller.id, clock), 'loan.renewed', { user_id: borrower, loan_id: id }),
     selectLoanFor(db, caller, id),
     selectItemsOf(db, id),
-    pendingHolds({ book_id: loanBooks.book_id }),
-    db.select({ max_renewals: policy.max_renewals }).from(policy).where(eq(policy.id, 1)),
+    // The refusal's probes: changes() = 0 after the renewal (and its event) wrote nothing.
+    pendingHolds({ book_id: loanBooks.book_id }, onRefusal(id)),
+    db.select({ max_renewals: policy.max_renewals }).from(policy).where(eq(policy.id, onRefusal(1))),
     patronBlockProbe(db, borrower, today, undefined, sql`changes() = 0`),
   ], { after: 1, status: 200, resourceId: id });
 
