@@ -63,17 +63,36 @@ export const patronBlockProbe = (db: Database, userId: number | SQL, today: stri
 
 export type BlockProbe = Awaited<ReturnType<typeof patronBlockProbe>>[number];
 
+/** Rows the write's own SELECT already reads, named by their aliases there, so the rules need not read them again. */
+export interface OuterRows {
+  /** The policy row (id 1). */
+  policy?: string;
+  /** The patron's users row. */
+  user?: string;
+}
+
 /**
  * The same rules as a condition for the write's WHERE: true when no block applies. 0 switches a block off.
- * The policy row is read once (one alias for every threshold), not once per threshold.
+ * The policy row is read once (one alias for every threshold), not once per threshold; `outer`
+ * names rows the write already reads, which the rules then use instead of reading them again.
  */
-export const patronNotBlocked = (userId: number | SQL, today: string, adding: Adding = {}, openHolds: SQL<number> = sql<number>`0`): SQL =>
-  sql`EXISTS (SELECT 1 FROM ${policy} blk_p WHERE blk_p.id = 1 AND NOT (
-    (blk_p.block_balance_cents > 0 AND ${balance(userId)} >= blk_p.block_balance_cents)
-    OR (blk_p.block_overdue_copies > 0 AND ${itemsOverdue(userId, today)} >= blk_p.block_overdue_copies)
-    OR (${adding.copies ?? 0} > 0 AND ${itemsOut(userId)} + ${adding.copies ?? 0} > blk_p.max_active_copies)
-    OR (${adding.holds ?? 0} > 0 AND ${openHolds} + ${adding.holds ?? 0} > blk_p.max_holds)
-  ))`;
+export const patronNotBlocked = (
+  userId: number | SQL,
+  today: string,
+  adding: Adding = {},
+  openHolds: SQL<number> = sql<number>`0`,
+  outer: OuterRows = {},
+): SQL => {
+  const p = sql.raw(outer.policy ?? 'blk_p');
+  const out = outer.user ? sql`${sql.raw(outer.user)}.items_out` : itemsOut(userId);
+  const rules = sql`NOT (
+    (${p}.block_balance_cents > 0 AND ${balance(userId)} >= ${p}.block_balance_cents)
+    OR (${p}.block_overdue_copies > 0 AND ${itemsOverdue(userId, today)} >= ${p}.block_overdue_copies)
+    OR (${adding.copies ?? 0} > 0 AND ${out} + ${adding.copies ?? 0} > ${p}.max_active_copies)
+    OR (${adding.holds ?? 0} > 0 AND ${openHolds} + ${adding.holds ?? 0} > ${p}.max_holds)
+  )`;
+  return outer.policy ? rules : sql`EXISTS (SELECT 1 FROM ${policy} blk_p WHERE blk_p.id = 1 AND ${rules})`;
+};
 
 export interface PatronBlocker {
   code: BlockCode;

@@ -35,7 +35,7 @@ export const checkInView = (db: Database, barcode: string) => {
   return [
     db.select(copyColumns).from(copies).where(eq(copies.barcode, barcode)),
     db.select(loanColumns).from(loans).where(eq(loans.id, lastLoanId)),
-    selectItemsOf(db, lastLoanId),
+    selectItemsOf(db, lastLoanId, true),
     selectHolds(db)
       .where(and(eq(holds.copy_id, copyId), eq(holds.status, 'ready')))
       .orderBy(desc(holds.id))

@@ -75,11 +75,13 @@ export async function placeHold(
   clock: Clock,
   idempotency?: Idempotency,
 ): Promise<Hold> {
-  const mayHoldFor = userId === caller.id ? callerIs(caller) : callerIs(caller, 'admin');
+  // A patron holding for themselves is the row `u` the INSERT reads: its token version is checked there.
+  const mayHoldFor = userId === caller.id ? sql`u.token_version = ${caller.version}` : callerIs(caller, 'admin');
   const pickupBy = sql`date(${clock.today}, '+' || (SELECT hold_pickup_days FROM circulation_context WHERE id = 1) || ' days')`;
   // Open holds through the partial (user, book) index of open holds: never the patron's closed ones.
   const openHold = sql`EXISTS (SELECT 1 FROM holds h INDEXED BY holds_one_open_per_user_book WHERE h.user_id = ${userId} AND h.book_id = ${bookId} AND h.status IN ('waiting', 'ready'))`;
-  // From the book's active rows (at most its copies), never from the patron's loans.
+  // From the book's active rows (at most its copies), never from the patron's loans; the INSERT
+  // skips it for a patron with nothing out (users.items_out).
   const borrowed = sql`EXISTS (SELECT 1 FROM loan_books lb WHERE lb.book_id = ${bookId} AND lb.active = 1
     AND (SELECT l.user_id FROM loans l WHERE l.id = lb.loan_id) = ${userId})`;
   const lendable = sql`EXISTS (SELECT 1 FROM copies c WHERE c.book_id = ${bookId} AND c.status IN ('available', 'on_loan', 'on_hold_shelf'))`;
@@ -96,7 +98,7 @@ export async function placeHold(
             CASE WHEN f.copy_id IS NULL THEN NULL ELSE ${clock.today} END, CASE WHEN f.copy_id IS NULL THEN NULL ELSE ${pickupBy} END
           FROM users u JOIN books b ON b.id = ${bookId}
           JOIN (SELECT (SELECT c.id FROM copies c WHERE c.book_id = ${bookId} AND c.status = 'available' ORDER BY c.id LIMIT 1) AS copy_id) f
-          WHERE u.id = ${userId} AND ${mayHoldFor} AND NOT ${openHold} AND NOT ${borrowed} AND ${lendable}
+          WHERE u.id = ${userId} AND ${mayHoldFor} AND NOT ${openHold} AND NOT (u.items_out > 0 AND ${borrowed}) AND ${lendable}
             AND ${patronNotBlocked(userId, clock.today, adding, openHolds)}
           RETURNING id`,
       ),

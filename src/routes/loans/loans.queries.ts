@@ -41,8 +41,12 @@ export const visibleLoan = (viewer: Viewer, id: number): SQL =>
 
 export const selectLoan = (db: Database, viewer: Viewer, id: number) => db.select(loanColumns).from(loans).where(visibleLoan(viewer, id));
 
-/** The copies (with books) of one loan, or of every loan a subquery names, by loan, book, then row. */
-export const selectItemsOf = (db: Database, loanIds: number | SQLWrapper) =>
+/**
+ * The copies (with books) of one loan, or of every loan a subquery names, by loan, book, then row.
+ * `oneLoan`: the subquery is a scalar one naming a single loan, compared with `=` (an IN list would
+ * first be materialised, one more row read).
+ */
+export const selectItemsOf = (db: Database, loanIds: number | SQLWrapper, oneLoan = false) =>
   db
     .select({
       loan_id: loanBooks.loan_id,
@@ -54,7 +58,7 @@ export const selectItemsOf = (db: Database, loanIds: number | SQLWrapper) =>
     .from(loanBooks)
     .innerJoin(books, eq(books.id, loanBooks.book_id))
     .innerJoin(copies, eq(copies.id, loanBooks.copy_id))
-    .where(typeof loanIds === 'number' ? eq(loanBooks.loan_id, loanIds) : inArray(loanBooks.loan_id, loanIds))
+    .where(typeof loanIds === 'number' || oneLoan ? eq(loanBooks.loan_id, loanIds as number) : inArray(loanBooks.loan_id, loanIds))
     .orderBy(asc(loanBooks.loan_id), asc(books.id), asc(loanBooks.id));
 
 /** One loan and its copies, as a viewer may see it; run inside the caller's batch. */

@@ -75,9 +75,10 @@ export async function checkout(
   idempotency?: Idempotency,
 ): Promise<LoanWithItems> {
   const borrower = sql`${userId}`;
-  // The policy's loan period as it is when the loan opens (read inside the statement).
-  const deadline = sql`date(${clock.today}, ${policyDays('loan_days')})`;
-  const mayLoanFor = userId === caller.id ? callerIs(caller) : callerIs(caller, 'admin');
+  // The policy's loan period as it is when the loan opens (its row `p` is read inside the statement).
+  const deadline = sql`date(${clock.today}, '+' || p.loan_days || ' days')`;
+  // A patron borrowing for themselves is the row `u` the INSERT reads: its token version is checked there.
+  const mayLoanFor = userId === caller.id ? sql`u.token_version = ${caller.version}` : callerIs(caller, 'admin');
   const adding = { copies: entries.length };
   const [[callerRow], , [loan], , items, diagnoses, [user], [blocks]] = await guardedByActiveIndex(
     idempotentBatch(db, idempotency, [
@@ -86,16 +87,16 @@ export async function checkout(
       // RETURNING the loan as the answer shows it (the loan rows' triggers below do not change it).
       rawAll<LoanRow>(db, sql`WITH ${resolvedEntries(entries, borrower)}
         INSERT INTO loans (user_id, loan_date, deadline, renewals)
-        SELECT u.id, ${clock.today}, ${deadline}, 0 FROM users u
+        SELECT u.id, ${clock.today}, ${deadline}, 0 FROM users u JOIN policy p ON p.id = 1
         WHERE u.id = ${userId} AND ${mayLoanFor} AND ${allEntriesLendable(entries.length, borrower)}
-          AND ${patronNotBlocked(borrower, clock.today, adding)}
+          AND ${patronNotBlocked(borrower, clock.today, adding, undefined, { policy: 'p', user: 'u' })}
         RETURNING id, user_id, loan_date, deadline, return_date, renewals`),
       // changes() counts what the loan insert just before did (1 row or none; trigger writes are not
       // counted); the new loan is the newest row, since AUTOINCREMENT ids only grow and the batch runs alone.
       rawRun(db, sql`WITH ${resolvedEntries(entries, borrower)}
         INSERT INTO loan_books (loan_id, book_id, copy_id, active)
         SELECT (SELECT max(id) FROM loans), book_id, copy_id, 1 FROM resolved WHERE changes() = 1 ORDER BY pos`),
-      selectItemsOf(db, sql`(SELECT max(id) FROM loans)`),
+      selectItemsOf(db, sql`(SELECT max(id) FROM loans)`, true),
       diagnoseEntries(db, entries, borrower),
       // The borrower, for a refusal's 404 only: a NULL key (nothing read) once the loan's rows went in.
       db.select({ id: users.id }).from(users).where(eq(users.id, sql`CASE WHEN changes() = 0 THEN ${userId} END`)),
