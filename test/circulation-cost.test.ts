@@ -19,6 +19,7 @@ const BOOKS = 3_000;
 const COPIES_PER_BOOK = 2;
 const RETURNED_LOANS = 600; // the patron's history: 2 copies each, 1,200 loan_books rows
 const QUEUE = 6; // waiting holds on the books the queue scenarios use
+const HISTORY = 40; // returned loans of the copy checked in; closed holds of the patron and of the queued books
 
 /** Rows read in this fixture (the patron has 3 items out), with a few rows' margin. */
 const LIMITS = { checkout: 56, checkIn: 62, hold: 41, renew: 27, return: 36, addBook: 61, removeBook: 35 };
@@ -101,7 +102,22 @@ beforeAll(async () => {
     .bind(JSON.stringify(Array.from({ length: QUEUE + 2 }, (_, i) => i)))
     .all<{ id: number }>();
   const [holder, holder2, ...waiting] = others.results.map((r) => r.id);
+  // Histories that must not be walked: the copy checked in has been lent many times before, and
+  // the patron and the queued books have many closed holds.
+  for (let i = 0; i < HISTORY; i++) {
+    await insertLoan(holder!, [{ book: QUEUED_FOR_CHECK_IN, copy: copyOf(QUEUED_FOR_CHECK_IN, 0) }], true);
+  }
+  await insertRows(
+    'holds',
+    'user_id, book_id, status, placed_on, closed_on',
+    Array.from({ length: HISTORY }, (_, i) => `(${patron.id}, ${300 + i}, '${i % 2 ? 'fulfilled' : 'cancelled'}', '2025-01-01', '2025-01-02')`),
+  );
   for (const book of [QUEUED_FOR_CHECK_IN, QUEUED_FOR_HOLD]) {
+    await insertRows(
+      'holds',
+      'user_id, book_id, status, placed_on, closed_on',
+      Array.from({ length: HISTORY }, () => `(${holder2}, ${book}, 'cancelled', '2025-01-01', '2025-01-02')`),
+    );
     await insertLoan(holder!, [{ book, copy: copyOf(book, 0) }], false);
     await insertLoan(holder2!, [{ book, copy: copyOf(book, 1) }], false);
     await insertRows(

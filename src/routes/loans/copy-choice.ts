@@ -28,7 +28,9 @@ export const resolvedEntries = (entries: LoanEntry[], borrower: SQL) => sql`entr
     SELECT e.pos, e.want_book, e.want_barcode,
       CASE WHEN e.want_book IS NOT NULL THEN (SELECT b.id FROM books b WHERE b.id = e.want_book) ELSE bc.book_id END AS book_id,
       CASE WHEN e.want_book IS NOT NULL THEN coalesce(
-          (SELECT h.copy_id FROM holds h WHERE h.book_id = e.want_book AND h.status = 'ready' AND h.user_id = ${borrower}),
+          -- The borrower's one open hold on the book, by (user, book): never their closed holds.
+          (SELECT h.copy_id FROM holds h INDEXED BY holds_one_open_per_user_book
+            WHERE h.user_id = ${borrower} AND h.book_id = e.want_book AND h.status IN ('waiting', 'ready') AND h.status = 'ready'),
           (SELECT c.id FROM copies c WHERE c.book_id = e.want_book AND c.status = 'available' ORDER BY c.id LIMIT 1))
         WHEN bc.status = 'available' OR (bc.status = 'on_hold_shelf' AND EXISTS (
           SELECT 1 FROM holds h WHERE h.copy_id = bc.id AND h.status = 'ready' AND h.user_id = ${borrower})) THEN bc.id
