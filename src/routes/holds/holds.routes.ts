@@ -22,7 +22,9 @@ export const placeHold = createRoute({
     '(a member may send only their own). When a copy is available the hold is `ready` at once with that copy set ' +
     'aside on the hold shelf until `pickup_by` (reserve and collect), and a `hold_ready` notice is written. ' +
     'Refusals, in this order: 404 unknown user or book; 409 HOLD_EXISTS (an open hold on the book), ALREADY_BORROWED ' +
-    '(a copy of it is out to the patron), NO_LENDABLE_COPIES (no copy, or all lost or withdrawn), with `blockers`.',
+    '(a copy of it is out to the patron), NO_LENDABLE_COPIES (no copy, or all lost or withdrawn), then the patron ' +
+    'blocks (FINES_OVER_LIMIT, OVERDUE_COPIES, HOLD_LIMIT_REACHED, under the policy), all listed in `blockers`. ' +
+    "The copy waits the policy's `hold_pickup_days`.",
   security: bearer,
   middleware: [member] as const,
   request: { body: jsonBody(placeHoldBody), headers: idempotencyKeyHeader },
@@ -31,7 +33,7 @@ export const placeHold = createRoute({
       ...json(holdSchema, 'The new hold; `Location` names it'),
       headers: { Location: { schema: { type: 'string' } }, ...replayedResponseHeader },
     },
-    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422], 'HOLD_EXISTS, ALREADY_BORROWED or NO_LENDABLE_COPIES, with `blockers`'),
+    ...problems([...AUTH_PROBLEMS, ...BODY_PROBLEMS, 403, 404, 409, 422], 'HOLD_EXISTS, ALREADY_BORROWED, NO_LENDABLE_COPIES or a patron block (FINES_OVER_LIMIT, OVERDUE_COPIES, HOLD_LIMIT_REACHED), with `blockers`'),
   },
 });
 

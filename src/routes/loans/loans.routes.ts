@@ -20,7 +20,7 @@ export const createLoan = createRoute({
   tags,
   summary: 'Check out copies',
   description:
-    'Opens a loan dated today (UTC) and due 14 days later, for the caller or, for an admin, for `user_id`. ' +
+    "Opens a loan dated today (UTC) and due the policy's `loan_days` later (14 by default), for the caller or, for an admin, for `user_id`. " +
     'A member may send only their own `user_id` (403 otherwise). Up to 10 entries in `book_ids` and `barcodes` ' +
     'together. A `book_ids` entry takes the copy set aside for the borrower’s ready hold, else the available ' +
     'copy with the lowest id; a `barcodes` entry takes that copy. Borrowing a copy fulfils the borrower’s open ' +
@@ -28,7 +28,9 @@ export const createLoan = createRoute({
     'user, book or barcode is 404; otherwise a 409 names the first reason in the order of refusals and lists ' +
     'every one in `blockers` (BOOK_ALREADY_ON_LOAN: two copies of one book; ALREADY_BORROWED: the borrower has ' +
     'a copy of it out; NO_LENDABLE_COPIES; BOOK_UNAVAILABLE: no copy free for this borrower; COPY_UNAVAILABLE: ' +
-    'that copy is out, on the hold shelf for someone else, lost or withdrawn). When requests race for copies, ' +
+    'that copy is out, on the hold shelf for someone else, lost or withdrawn), then the patron blocks ' +
+    '(FINES_OVER_LIMIT, OVERDUE_COPIES, LOAN_LIMIT_REACHED, under the policy; `GET /circulation/eligibility` answers ' +
+    'the same without writing). When requests race for copies, ' +
     'each copy goes to exactly one of them.',
   security: bearer,
   middleware: [member] as const,
@@ -155,7 +157,10 @@ export const renewLoan = createRoute({
   request: { body: noBody, params: idParams, headers: idempotencyKeyHeader },
   responses: {
     200: { ...json(loanSchema, 'The renewed loan'), headers: replayedResponseHeader },
-    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422], 'LOAN_RETURNED, LOAN_OVERDUE, RENEWAL_LIMIT_REACHED or HOLD_PENDING, with `blockers`'),
+    ...problems(
+      [...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 404, 409, 422],
+      'LOAN_RETURNED, LOAN_OVERDUE, RENEWAL_LIMIT_REACHED, HOLD_PENDING, or a patron block (FINES_OVER_LIMIT, OVERDUE_COPIES), with `blockers`',
+    ),
   },
 });
 

@@ -31,7 +31,10 @@ export const listNotices = createRoute({
   path: '/users/profile/notices',
   tags: ['Users'],
   summary: 'My notices',
-  description: 'What the library has told you, newest first: `hold_ready` when a hold of yours became ready.',
+  description:
+    'What the library has told you, newest first: `hold_ready` when a hold of yours became ready, `hold_expired` when ' +
+    'it expired uncollected, `due_soon` two days before a loan is due and `overdue` once it is past due (loan ' +
+    'notices have `book_id` null). Each is written once; the daily job writes all but `hold_ready`.',
   security: bearer,
   middleware: [requireToken()] as const,
   request: { query: pageQuery },
