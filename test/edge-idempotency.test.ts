@@ -165,6 +165,20 @@ describe('Idempotency-Key on other POSTs', () => {
     await expectProblem(await call('POST', '/books', { token: admin.token, body, headers: { 'Idempotency-Key': key } }), 404, 'NOT_FOUND');
   });
 
+  it('logout replays its 200 to a retry under the same key (the token it retired would be 401); a malformed key is 400', async () => {
+    const member = await makeUser();
+    await expectProblem(await call('POST', '/users/logout', { token: member.token, headers: { 'Idempotency-Key': 'not a valid key!' } }), 400, 'VALIDATION_FAILED');
+    const first = await call('POST', '/users/logout', { token: member.token, headers: { 'Idempotency-Key': 'logout-1' } });
+    expect(first.headers.get('Idempotent-Replayed')).toBeNull();
+    const signedOut = await expectStatus(first, 200);
+    const again = await call('POST', '/users/logout', { token: member.token, headers: { 'Idempotency-Key': 'logout-1' } });
+    expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(await expectStatus(again, 200)).toEqual(signedOut);
+    // The token stays retired: without the key, or for anything else, it is 401.
+    await expectProblem(await call('POST', '/users/logout', { token: member.token }), 401, 'UNAUTHENTICATED');
+    await expectProblem(await call('GET', '/users/profile', { token: member.token }), 401, 'UNAUTHENTICATED');
+  });
+
   it('login ignores Idempotency-Key, even a malformed one', async () => {
     const member = await makeUser();
     const before = await keyCount();

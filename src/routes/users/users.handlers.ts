@@ -117,20 +117,37 @@ export const login: AppRouteHandler<typeof routes.login> = async (c) => {
  * One round trip: the UPDATE raises the token version only for the very token presented (its
  * account, its version), and the probe in the same batch explains a refusal (401).
  */
-export const logout: AppRouteHandler<typeof routes.logout> = async (c) => {
-  const token = callerToken(c);
-  const db = c.var.db;
-  const [[probe], [retired]] = await db.batch([
-    callerProbe(db, token),
-    db
-      .update(users)
-      .set({ token_version: sql`${users.token_version} + 1` })
-      .where(and(eq(users.id, token.id), eq(users.token_version, token.version)))
-      .returning({ id: users.id }),
-  ]);
-  if (!retired) authorizeCaller(probe, token);
-  return c.json({ message: 'Signed out: every token issued to this account so far has stopped working.' }, 200);
-};
+const SIGNED_OUT = { message: 'Signed out: every token issued to this account so far has stopped working.' };
+
+/**
+ * A repeat under the same Idempotency-Key (a retry after a lost answer) is answered from the key's
+ * record: the token it carries was retired by the first attempt, so it would otherwise be a 401.
+ */
+export const logout: AppRouteHandler<typeof routes.logout> = (c) =>
+  idempotent(
+    c,
+    async (key) => {
+      const token = callerToken(c);
+      const db = c.var.db;
+      const [[probe], [retired]] = await idempotentBatch(
+        db,
+        key,
+        [
+          callerProbe(db, token),
+          db
+            .update(users)
+            .set({ token_version: sql`${users.token_version} + 1` })
+            .where(and(eq(users.id, token.id), eq(users.token_version, token.version)))
+            .returning({ id: users.id }),
+        ],
+        { after: 1, status: 200, resourceId: null },
+      );
+      if (!retired) authorizeCaller(probe, token);
+      return c.json(SIGNED_OUT, 200);
+    },
+    () => [] as const,
+    () => ({ body: SIGNED_OUT }),
+  );
 
 export const getProfile: AppRouteHandler<typeof routes.getProfile> = async (c) => {
   const token = callerToken(c);

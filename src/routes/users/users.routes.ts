@@ -60,11 +60,15 @@ export const logout = createRoute({
   summary: 'Sign out everywhere',
   description:
     'Retires every token issued to your account so far, this one included (on every device); later requests ' +
-    'with them are 401. Log in again for a new token. `Idempotency-Key` is ignored: a repeat finds the token retired (401).',
+    'with them are 401. Log in again for a new token. A repeat with the same `Idempotency-Key` (a retry after a ' +
+    'lost answer) replays the 200; without one, a repeat finds the token retired (401).',
   security: bearer,
   middleware: [self] as const,
-  request: { body: noBody },
-  responses: { 200: json(messageSchema, 'Signed out'), ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS]) },
+  request: { body: noBody, headers: idempotencyKeyHeader },
+  responses: {
+    200: { ...json(messageSchema, 'Signed out'), headers: replayedResponseHeader },
+    ...problems([...BODY_PROBLEMS, ...AUTH_PROBLEMS, 400, 422]),
+  },
 });
 
 export const getProfile = createRoute({
