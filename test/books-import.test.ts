@@ -182,6 +182,20 @@ describe('POST /books/import (CSV)', () => {
     expect(res.headers.get('Server-Timing')).toContain('d1_round_trips;desc="4"');
   });
 
+  it('reads a bounded number of rows per book and per copy (regression: copies were made by reading a 1–50 sequence per book)', async () => {
+    const rowsRead = (res: Response) => Number(/d1_rows_read;desc="(\d+)"/.exec(res.headers.get('Server-Timing') ?? '')?.[1]);
+    const rows = Array.from({ length: 500 }, (_, i) => `${fresh(`Costed ${i}`)},A,G,Adult,2001-01-01,,${i % 2 ? 1 : 3}`);
+    const csv = `${EXPORT_HEADER}\n${rows.join('\n')}\n`;
+    const first = await upload(csv);
+    expect(await expectStatus(first, 200)).toMatchObject({ created: 500 });
+    // 1,000 copies: each book's insert and event, each copy's insert, event and counts; a few rows each.
+    expect(rowsRead(first)).toBeLessThanOrEqual(500 * 8 + 1_000 * 16);
+    const again = await upload(csv);
+    expect(await expectStatus(again, 200)).toMatchObject({ created: 0, skipped: 500 });
+    // A repeat reads the unique-index probes of its books, and nothing per copy.
+    expect(rowsRead(again)).toBeLessThanOrEqual(500 * 8);
+  });
+
   it('answers 415 for other media types or charsets, 400 for bytes that are not UTF-8', async () => {
     for (const type of ['application/json', 'text/plain', 'text/csv; charset=iso-8859-1']) {
       await expectProblem(await upload(`${HEADER}\n`, type), 415, 'UNSUPPORTED_MEDIA_TYPE');

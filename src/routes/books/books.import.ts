@@ -170,13 +170,15 @@ RETURNING id`;
  */
 const MARK_LAST_BOOK = `INSERT INTO counters (name, value) VALUES ('import:last_book_id', (SELECT coalesce(max(id), 0) FROM books))
 ON CONFLICT (name) DO UPDATE SET value = excluded.value`;
-const INSERT_COPIES = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
-INSERT INTO copies (book_id)
-SELECT b.id FROM json_each(?1) j
-JOIN books b ON b.title_key = json_extract(j.value, '$.title_key')
-JOIN n ON n.i <= json_extract(j.value, '$.copies')
-WHERE b.id > (SELECT value FROM counters WHERE name = 'import:last_book_id')
-ORDER BY b.id, n.i`;
+// One row per copy, counted down per book (a recursive CTE over the chunk's new books), so each
+// book is read once and each copy once; a join with a fixed 1..50 sequence read 50 rows per book.
+const INSERT_COPIES = `WITH RECURSIVE wanted(book_id, left) AS (
+  SELECT b.id, json_extract(j.value, '$.copies') FROM json_each(?1) j
+  JOIN books b ON b.title_key = json_extract(j.value, '$.title_key')
+  WHERE b.id > (SELECT value FROM counters WHERE name = 'import:last_book_id') AND json_extract(j.value, '$.copies') > 0
+  UNION ALL SELECT book_id, left - 1 FROM wanted WHERE left > 1
+)
+INSERT INTO copies (book_id) SELECT book_id FROM wanted ORDER BY book_id`;
 
 /** One `book.created` event per book the chunk created (the copies' events come from their trigger). */
 const BOOK_EVENTS = `INSERT INTO events (at, actor_id, action, book_id)
