@@ -1,4 +1,4 @@
-import type { SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { SQLiteRaw } from 'drizzle-orm/sqlite-core/query-builders/raw';
 import type { Database } from './client';
 
@@ -18,3 +18,9 @@ export const rawAll = <T>(db: Database, query: SQL) => batchable(db, db.all<T>(q
 
 /** A raw write; its D1 result says how many rows it changed (`meta.changes`). */
 export const rawRun = (db: Database, query: SQL) => batchable(db, db.run(query));
+
+/**
+ * A lookup key that names its row only while `condition` holds, else NULL (the lookup reads no
+ * row): for probes only a refusal needs, e.g. `keyWhen(sql`changes() = 0`, id)` right after a write.
+ */
+export const keyWhen = (condition: SQL, key: number | SQL) => sql`CASE WHEN ${condition} THEN ${key} END`;

@@ -1,5 +1,6 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { keyWhen } from '../db/raw';
 import { accountBalances, loanBooks, loans, policy, users } from '../db/schema';
 
 /**
@@ -59,7 +60,7 @@ export const patronBlockProbe = (db: Database, userId: number | SQL, today: stri
     })
     .from(policy)
     // `when` picks the key, so a probe switched off looks nothing up (a NULL key reads no row).
-    .where(eq(policy.id, when ? sql`CASE WHEN ${when} THEN 1 END` : sql`1`));
+    .where(eq(policy.id, when ? keyWhen(when, 1) : 1));
 
 export type BlockProbe = Awaited<ReturnType<typeof patronBlockProbe>>[number];
 

@@ -28,7 +28,8 @@ export const resolvedEntries = (entries: LoanEntry[], borrower: SQL) => sql`entr
     SELECT e.pos, e.want_book, e.want_barcode,
       CASE WHEN e.want_book IS NOT NULL THEN (SELECT b.id FROM books b WHERE b.id = e.want_book) ELSE bc.book_id END AS book_id,
       CASE WHEN e.want_book IS NOT NULL THEN coalesce(
-          -- The borrower's one open hold on the book, by (user, book): never their closed holds.
+          -- The borrower's one open hold on the book, by (user, book): never their closed holds (the
+          -- IN repeats the partial index's own condition, which SQLite needs to use it).
           (SELECT h.copy_id FROM holds h INDEXED BY holds_one_open_per_user_book
             WHERE h.user_id = ${borrower} AND h.book_id = e.want_book AND h.status IN ('waiting', 'ready') AND h.status = 'ready'),
           (SELECT c.id FROM copies c WHERE c.book_id = e.want_book AND c.status = 'available' ORDER BY c.id LIMIT 1))

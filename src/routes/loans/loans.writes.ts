@@ -1,6 +1,6 @@
 import { and, eq, exists, gte, inArray, isNotNull, isNull, lt, notExists, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { rawAll, rawRun } from '../../db/raw';
+import { keyWhen, rawAll, rawRun } from '../../db/raw';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
 import { books, loanBooks, type LoanRow, loans, policy, users } from '../../db/schema';
@@ -99,7 +99,7 @@ export async function checkout(
       selectItemsOf(db, sql`(SELECT max(id) FROM loans)`, true),
       diagnoseEntries(db, entries, borrower),
       // The borrower, for a refusal's 404 only: a NULL key (nothing read) once the loan's rows went in.
-      db.select({ id: users.id }).from(users).where(eq(users.id, sql`CASE WHEN changes() = 0 THEN ${userId} END`)),
+      db.select({ id: users.id }).from(users).where(eq(users.id, keyWhen(sql`changes() = 0`, userId))),
       // Only when nothing was written (changes() = 0 after the last insert): a refusal explains itself.
       patronBlockProbe(db, borrower, clock.today, undefined, sql`changes() = 0`),
     ], { after: 2, status: 201, resourceId: 'inserted' }),
@@ -121,7 +121,6 @@ export async function checkout(
 export async function addToLoan(db: Database, caller: TokenClaims, loanId: number, entry: LoanEntry, clock: Clock): Promise<LoanWithItems> {
   const borrower = sql`(SELECT user_id FROM loans WHERE id = ${loanId})`;
   const visible = sql`${callerIs(caller)} AND (l.user_id = ${caller.id} OR ${callerIs(caller, 'admin')})`;
-  const newRow = (column: 'book_id' | 'copy_id') => sql`(SELECT ${sql.identifier(column)} FROM loan_books WHERE id = (SELECT max(id) FROM loan_books))`;
   const [[callerRow], , added, , loanRows, items, diagnoses, [blocks]] = await guardedByActiveIndex(
     db.batch([
       callerProbe(db, caller),
@@ -132,12 +131,14 @@ export async function addToLoan(db: Database, caller: TokenClaims, loanId: numbe
         WHERE l.id = ${loanId} AND ${visible} AND l.return_date IS NULL AND ${allEntriesLendable(1, borrower)}
           AND ${patronNotBlocked(borrower, clock.today, { copies: 1 })}
         RETURNING id`),
-      recordEvent(db, actingAt(caller.id, clock), 'loan.copy_added', {
-        user_id: borrower,
-        loan_id: loanId,
-        book_id: newRow('book_id'),
-        copy_id: newRow('copy_id'),
-      }),
+      // The row just inserted (the newest: the batch runs alone), read once, only when it went in.
+      recordEvents(
+        db,
+        actingAt(caller.id, clock),
+        'loan.copy_added',
+        sql`SELECT l.user_id AS user_id, lb.book_id AS book_id, lb.copy_id AS copy_id, lb.loan_id AS loan_id, NULL AS hold_id
+            FROM loan_books lb JOIN loans l ON l.id = lb.loan_id WHERE lb.id = ${keyWhen(sql`changes() > 0`, sql`(SELECT max(id) FROM loan_books)`)}`,
+      ),
       selectLoanFor(db, caller, loanId),
       selectItemsOf(db, loanId),
       diagnoseEntries(db, [entry], borrower, loanId),
@@ -255,7 +256,7 @@ export async function renewLoan(
       .from(loanBooks)
       .innerJoin(books, eq(books.id, loanBooks.book_id))
       .where(and(eq(loanBooks.loan_id, loanKey), eq(loanBooks.active, true), sql`${books.holds_waiting} > 0`, eq(books.available_copies, 0)));
-  const onRefusal = (key: number) => sql`CASE WHEN changes() = 0 THEN ${key} END`;
+  const onRefusal = (key: number) => keyWhen(sql`changes() = 0`, key);
   const borrower = sql`(SELECT user_id FROM loans WHERE id = ${id})`;
   const [[callerRow], renewed, , loanRows, items, pending, [limit], [blocks]] = await idempotentBatch(db, idempotency, [
     callerProbe(db, caller),
