@@ -62,7 +62,7 @@ describe('other database failures', () => {
     expect(problem.detail).not.toContain('hunter2');
     expect(res.headers.get('Retry-After')).toBeNull();
     const [line] = logged(error, 'unhandled error');
-    expect(JSON.parse(line!)).toMatchObject({ level: 'error', statement: expect.stringMatching(/^(batch of \d+: )?select users/), reason: 'D1_TYPE_ERROR' });
+    expect(JSON.parse(line!)).toMatchObject({ level: 'error', statement: expect.stringMatching(/^(batch of \d+: )?update circulation_context/), reason: 'D1_TYPE_ERROR' });
     expect(line).not.toContain('hunter2');
     await expectAuditPasses();
   });

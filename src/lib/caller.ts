@@ -1,5 +1,6 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { keyWhen } from '../db/raw';
 import { users, type Role } from '../db/schema';
 import { publicUserColumns, type PublicUser } from '../routes/users/users.queries';
 import { forbidden, unauthenticated } from './problem';
@@ -21,12 +22,16 @@ export const callerIs = (token: Pick<TokenClaims, 'id' | 'version'>, role?: Role
     role ? sql` AND ${users.role} = ${role}` : sql``
   })`;
 
-/** The caller's stored row (public columns, token version and ETag version): a statement for the write's batch. */
-export const callerProbe = (db: Database, token: Pick<TokenClaims, 'id'>) =>
+/**
+ * The caller's stored row (public columns, token version and ETag version): a statement for the
+ * write's batch. A write that needs it only to explain a refusal puts it after its last write with
+ * `when` = `nothingChanged`, so a write that succeeded does not read it.
+ */
+export const callerProbe = (db: Database, token: Pick<TokenClaims, 'id'>, when?: SQL) =>
   db
     .select({ ...publicUserColumns, token_version: users.token_version, version: users.version })
     .from(users)
-    .where(eq(users.id, token.id));
+    .where(eq(users.id, when ? keyWhen(when, token.id) : token.id));
 
 export type CallerRow = PublicUser & { token_version: number; version: number };
 

@@ -1,6 +1,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
+import { nothingChanged } from '../../db/raw';
 import { copies, holds, loanBooks, loans } from '../../db/schema';
 import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
 import { actingAt, recordEvents } from '../../lib/events';
@@ -53,11 +54,10 @@ export async function checkIn(db: Database, caller: TokenClaims, barcode: string
   const isAdmin = callerIs(caller, 'admin');
   const acting = actingAt(caller.id, clock);
   const lostCopy = and(eq(copies.barcode, barcode), eq(copies.status, 'lost'), isAdmin);
-  const [[callerRow], , , found, , , closed, [copy], [loan], items, [hold]] = await idempotentBatch(
+  const [, , found, , , closed, [copy], [loan], items, [hold], [callerRow]] = await idempotentBatch(
     db,
     idempotency,
     [
-      callerProbe(db, caller),
       setCirculationContext(db, clock, caller.id),
       // A copy out on a loan is recorded as checked in by the loan rows' trigger; a lost one found,
       // here: before its UPDATE, under its condition, so that it precedes the hold the copy fills.
@@ -76,8 +76,10 @@ export async function checkIn(db: Database, caller: TokenClaims, barcode: string
         .where(and(eq(loanBooks.copy_id, copyId), eq(loanBooks.active, true), isAdmin))
         .returning({ loan_id: loanBooks.loan_id }),
       ...checkInView(db, barcode),
+      // Read when no copy row was closed: a refusal, or a lost copy found (its own update above).
+      callerProbe(db, caller, nothingChanged),
     ],
-    { after: 6, status: 200, resourceId: null },
+    { after: 5, status: 200, resourceId: null },
   );
   if (!found.length && !closed.length) authorizeCaller(callerRow, caller, 'admin');
   if (!copy) throw notFound(`Copy with barcode ${barcode}`);

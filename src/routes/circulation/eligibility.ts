@@ -9,7 +9,7 @@ import { type Blocker, forbidden, notFound, PROBLEM_CODES } from '../../lib/prob
 import type { AppRouteHandler } from '../../lib/types';
 import { batchAsCaller, requireToken } from '../../middleware/auth';
 import { MAX_BOOKS_PER_CHECKOUT } from '../loans/loans.schemas';
-import { diagnoseEntries, entryBlockers } from '../loans/copy-choice';
+import { diagnoseEntries, entryBlockers, inEntryOrder } from '../loans/copy-choice';
 
 const bookIdList = z
   .string()
@@ -71,7 +71,7 @@ export const checkEligibility: AppRouteHandler<typeof eligibility> = async (c) =
   });
   if (caller.role !== 'admin' && user_id !== undefined && user_id !== caller.id) throw forbidden('Members can check only their own eligibility.');
   if (!user) throw notFound('User');
-  const unknown: Blocker[] = diagnoses
+  const unknown: Blocker[] = inEntryOrder(diagnoses)
     .filter((d) => d.book_id === null)
     .map((d) => ({ code: 'NOT_FOUND', detail: `Book ${d.want_book} not found.`, book_id: d.want_book! }));
   const blockers = [...unknown, ...orderBlockers([...entryBlockers(diagnoses), ...(blocks ? patronBlockers(blocks, { copies: entries.length }) : [])])];

@@ -2,7 +2,7 @@ import { and, asc, count, eq, inArray, or, sql, type SQL, type SQLWrapper } from
 import type { Database } from '../../db/client';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
-import { rawAll } from '../../db/raw';
+import { nothingChanged, rawAll } from '../../db/raw';
 import { books, copies, holds, users } from '../../db/schema';
 import { refused } from '../../lib/blockers';
 import { patronBlockers, patronBlockProbe, patronNotBlocked } from '../../lib/blocks';
@@ -88,8 +88,7 @@ export async function placeHold(
   const openHolds = sql<number>`(SELECT count(*) FROM holds h INDEXED BY holds_one_open_per_user_book WHERE h.user_id = ${userId} AND h.status IN ('waiting', 'ready'))`;
   const adding = { holds: 1 };
   try {
-    const [[callerRow], , inserted, [hold], [probe], [blocks]] = await idempotentBatch(db, idempotency, [
-      callerProbe(db, caller),
+    const [, inserted, [hold], [probe], [blocks], [callerRow]] = await idempotentBatch(db, idempotency, [
       setCirculationContext(db, clock, caller.id),
       rawAll<{ id: number }>(
         db,
@@ -111,8 +110,9 @@ export async function placeHold(
         lendable: sql<number>`${lendable}`,
         // Only when the insert just before wrote nothing (changes() = 0): a placed hold needs no explanation.
       }).from(sql`(SELECT changes() AS changed) AS g`).where(sql`g.changed = 0`),
-      patronBlockProbe(db, userId, clock.today, openHolds, sql`changes() = 0`),
-    ], { after: 2, status: 201, resourceId: 'inserted' });
+      patronBlockProbe(db, userId, clock.today, openHolds, nothingChanged),
+      callerProbe(db, caller, nothingChanged),
+    ], { after: 1, status: 201, resourceId: 'inserted' });
     if (inserted.length && hold) return toHold(hold);
     const stored = authorizeCaller(callerRow, caller);
     if (userId !== caller.id && stored.role !== 'admin') throw forbidden('Only an admin can place a hold for another user.');
@@ -137,8 +137,7 @@ const holdExists = (bookId: number) =>
 
 /** Cancels an open hold; a ready hold's copy passes on (trigger): 404, 409 HOLD_CLOSED. */
 export async function cancelHold(db: Database, caller: TokenClaims, id: number, clock: Clock): Promise<Hold> {
-  const [[callerRow], , cancelled, [hold]] = await db.batch([
-    callerProbe(db, caller),
+  const [, cancelled, [hold], [callerRow]] = await db.batch([
     setCirculationContext(db, clock, caller.id),
     db
       .update(holds)
@@ -146,6 +145,7 @@ export async function cancelHold(db: Database, caller: TokenClaims, id: number, 
       .where(and(visibleHoldTo(caller, id), inArray(holds.status, ['waiting', 'ready'])))
       .returning({ id: holds.id }),
     findHoldFor(db, caller, id),
+    callerProbe(db, caller, nothingChanged),
   ]);
   if (!cancelled.length) authorizeCaller(callerRow, caller);
   if (!hold) throw holdNotFound();

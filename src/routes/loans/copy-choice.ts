@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { rawAll, rawRun } from '../../db/raw';
+import { nothingChanged, rawAll, rawRun } from '../../db/raw';
 import type { Blocker } from '../../lib/problem';
 
 /**
@@ -19,12 +19,17 @@ export interface LoanEntry {
   barcode?: string;
 }
 
-/** `resolved(pos, want_book, want_barcode, book_id, copy_id)`: one row per entry; ids NULL when not found / not free. */
-export const resolvedEntries = (entries: LoanEntry[], borrower: SQL) => sql`entry AS (
+/**
+ * `resolved(pos, want_book, want_barcode, book_id, copy_id)`: one row per entry; ids NULL when not
+ * found / not free. Several entries are resolved once into a table (materialised: D1 bills the rows
+ * it writes and reads back); a single one is inlined, as no trigger can run before its only row is
+ * chosen. `when`: the entries are read only while it holds (a probe only a refusal needs).
+ */
+export const resolvedEntries = (entries: LoanEntry[], borrower: SQL, when?: SQL) => sql`entry AS (
     SELECT CAST(key AS INTEGER) AS pos, json_extract(value, '$.book_id') AS want_book,
       json_extract(value, '$.barcode') AS want_barcode
-    FROM json_each(${JSON.stringify(entries)})
-  ), resolved AS MATERIALIZED (
+    FROM json_each(${when ? sql`CASE WHEN ${when} THEN ${JSON.stringify(entries)} ELSE '[]' END` : JSON.stringify(entries)})
+  ), resolved AS ${sql.raw(entries.length > 1 ? 'MATERIALIZED' : 'NOT MATERIALIZED')} (
     SELECT e.pos, e.want_book, e.want_barcode,
       CASE WHEN e.want_book IS NOT NULL THEN (SELECT b.id FROM books b WHERE b.id = e.want_book) ELSE bc.book_id END AS book_id,
       CASE WHEN e.want_book IS NOT NULL THEN coalesce(
@@ -71,11 +76,11 @@ export interface EntryDiagnosis {
 
 /**
  * Why each entry could not be lent: a probe for the same batch, right after the write's last
- * statement. It reads nothing beyond the entries when that statement changed rows (changes() > 0,
+ * statement. It reads nothing, not even the entries, when that statement changed rows (changes() > 0,
  * the write succeeded), so a successful checkout does not pay for its own diagnosis.
  */
 export const diagnoseEntries = (db: Database, entries: LoanEntry[], borrower: SQL, loanId = 0, onlyAfterNoChange = true) =>
-  rawAll<EntryDiagnosis>(db, sql`WITH ${resolvedEntries(entries, borrower)}
+  rawAll<EntryDiagnosis>(db, sql`WITH ${resolvedEntries(entries, borrower, onlyAfterNoChange ? nothingChanged : undefined)}
     SELECT r.pos, r.want_book, r.want_barcode, r.book_id, r.copy_id,
       (SELECT c.status FROM copies c WHERE c.barcode = r.want_barcode) AS copy_status,
       (SELECT count(*) FROM copies c WHERE c.book_id = r.book_id AND c.status IN ('available', 'on_loan', 'on_hold_shelf'))
@@ -83,11 +88,15 @@ export const diagnoseEntries = (db: Database, entries: LoanEntry[], borrower: SQ
       EXISTS (SELECT 1 FROM resolved o WHERE o.book_id = r.book_id AND o.pos < r.pos) AS earlier_same_book,
       EXISTS (SELECT 1 FROM loan_books lb WHERE lb.loan_id = ${loanId} AND lb.book_id = r.book_id AND lb.active = 1) AS on_this_loan,
       ${borrowedElsewhere(sql`r.book_id`, borrower, loanId)} AS on_other_loan
-    FROM (SELECT changes() AS changed) g JOIN resolved r ON g.changed = 0 OR ${onlyAfterNoChange ? 0 : 1} ORDER BY r.pos`);
+    FROM resolved r`);
+// No ORDER BY above: an empty sort still reads a row, and a successful write's probe is empty.
+
+/** The diagnoses in the order the entries were given. */
+export const inEntryOrder = (diagnoses: EntryDiagnosis[]) => diagnoses.toSorted((a, b) => a.pos - b.pos);
 
 /** The first entry naming a book or barcode that does not exist, as the 404's subject. */
 export function missingEntry(diagnoses: EntryDiagnosis[]): string | undefined {
-  const missing = diagnoses.find((d) => d.book_id === null);
+  const missing = inEntryOrder(diagnoses).find((d) => d.book_id === null);
   if (!missing) return undefined;
   return missing.want_book !== null ? `Book ${missing.want_book}` : `Copy with barcode ${missing.want_barcode}`;
 }
@@ -95,7 +104,7 @@ export function missingEntry(diagnoses: EntryDiagnosis[]): string | undefined {
 /** Every item-level reason, one per entry at most (orderBlockers keeps the first per book). */
 export function entryBlockers(diagnoses: EntryDiagnosis[]): Blocker[] {
   const blockers: Blocker[] = [];
-  for (const d of diagnoses) {
+  for (const d of inEntryOrder(diagnoses)) {
     if (d.book_id === null) continue;
     const book_id = d.book_id;
     if (d.earlier_same_book || d.on_this_loan) {

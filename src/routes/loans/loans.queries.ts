@@ -59,7 +59,7 @@ export const selectItemsOf = (db: Database, loanIds: number | SQLWrapper, oneLoa
     .innerJoin(books, eq(books.id, loanBooks.book_id))
     .innerJoin(copies, eq(copies.id, loanBooks.copy_id))
     .where(typeof loanIds === 'number' || oneLoan ? eq(loanBooks.loan_id, loanIds as number) : inArray(loanBooks.loan_id, loanIds))
-    .orderBy(asc(loanBooks.loan_id), asc(books.id), asc(loanBooks.id));
+    .orderBy(asc(loanBooks.loan_id), asc(loanBooks.book_id), asc(loanBooks.id));
 
 /** One loan and its copies, as a viewer may see it; run inside the caller's batch. */
 export const findLoanQueries = (db: Database, viewer: Viewer, id: number) => [selectLoan(db, viewer, id), selectItemsOf(db, id)] as const;

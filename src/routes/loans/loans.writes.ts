@@ -1,6 +1,6 @@
 import { and, eq, exists, gte, inArray, isNotNull, isNull, lt, notExists, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { keyWhen, rawAll, rawRun } from '../../db/raw';
+import { keyWhen, nothingChanged, rawAll, rawRun } from '../../db/raw';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
 import { books, loanBooks, type LoanRow, loans, policy, users } from '../../db/schema';
@@ -80,9 +80,8 @@ export async function checkout(
   // A patron borrowing for themselves is the row `u` the INSERT reads: its token version is checked there.
   const mayLoanFor = userId === caller.id ? sql`u.token_version = ${caller.version}` : callerIs(caller, 'admin');
   const adding = { copies: entries.length };
-  const [[callerRow], , [loan], , items, diagnoses, [user], [blocks]] = await guardedByActiveIndex(
+  const [, [loan], , items, diagnoses, [user], [blocks], [callerRow]] = await guardedByActiveIndex(
     idempotentBatch(db, idempotency, [
-      callerProbe(db, caller),
       setCirculationContext(db, clock, caller.id),
       // RETURNING the loan as the answer shows it (the loan rows' triggers below do not change it).
       rawAll<LoanRow>(db, sql`WITH ${resolvedEntries(entries, borrower)}
@@ -99,10 +98,11 @@ export async function checkout(
       selectItemsOf(db, sql`(SELECT max(id) FROM loans)`, true),
       diagnoseEntries(db, entries, borrower),
       // The borrower, for a refusal's 404 only: a NULL key (nothing read) once the loan's rows went in.
-      db.select({ id: users.id }).from(users).where(eq(users.id, keyWhen(sql`changes() = 0`, userId))),
+      db.select({ id: users.id }).from(users).where(eq(users.id, keyWhen(nothingChanged, userId))),
       // Only when nothing was written (changes() = 0 after the last insert): a refusal explains itself.
-      patronBlockProbe(db, borrower, clock.today, undefined, sql`changes() = 0`),
-    ], { after: 2, status: 201, resourceId: 'inserted' }),
+      patronBlockProbe(db, borrower, clock.today, undefined, nothingChanged),
+      callerProbe(db, caller, nothingChanged),
+    ], { after: 1, status: 201, resourceId: 'inserted' }),
   );
 
   if (loan) return { loan, items };
@@ -121,9 +121,8 @@ export async function checkout(
 export async function addToLoan(db: Database, caller: TokenClaims, loanId: number, entry: LoanEntry, clock: Clock): Promise<LoanWithItems> {
   const borrower = sql`(SELECT user_id FROM loans WHERE id = ${loanId})`;
   const visible = sql`${callerIs(caller)} AND (l.user_id = ${caller.id} OR ${callerIs(caller, 'admin')})`;
-  const [[callerRow], , added, , loanRows, items, diagnoses, [blocks]] = await guardedByActiveIndex(
+  const [, added, , loanRows, items, diagnoses, [blocks], [callerRow]] = await guardedByActiveIndex(
     db.batch([
-      callerProbe(db, caller),
       setCirculationContext(db, clock, caller.id),
       rawAll<{ id: number }>(db, sql`WITH ${resolvedEntries([entry], borrower)}
         INSERT INTO loan_books (loan_id, book_id, copy_id, active)
@@ -142,7 +141,8 @@ export async function addToLoan(db: Database, caller: TokenClaims, loanId: numbe
       selectLoanFor(db, caller, loanId),
       selectItemsOf(db, loanId),
       diagnoseEntries(db, [entry], borrower, loanId),
-      patronBlockProbe(db, borrower, clock.today, undefined, sql`changes() = 0`),
+      patronBlockProbe(db, borrower, clock.today, undefined, nothingChanged),
+      callerProbe(db, caller, nothingChanged),
     ]),
   );
 
@@ -162,8 +162,7 @@ export async function removeBook(db: Database, caller: TokenClaims, loanId: numb
     .from(loans)
     .where(and(visibleLoanTo(caller, loanId), isNull(loans.return_date)));
   const removable = and(eq(loanBooks.loan_id, loanId), eq(loanBooks.book_id, bookId), eq(loanBooks.active, true), exists(openVisibleLoan));
-  const [[callerRow], , , , , removed, loanRows, [book], itemsNow] = await db.batch([
-    callerProbe(db, caller),
+  const [, , , , removed, loanRows, [book], itemsNow, [callerRow]] = await db.batch([
     setCirculationContext(db, clock, caller.id),
     // Past the deadline, the copy released is fined as a check-in would be (the same rows the DELETE takes).
     ...chargeFines(
@@ -184,6 +183,7 @@ export async function removeBook(db: Database, caller: TokenClaims, loanId: numb
     selectLoanFor(db, caller, loanId),
     db.select({ id: books.id }).from(books).where(eq(books.id, bookId)),
     selectItemsOf(db, loanId),
+    callerProbe(db, caller, nothingChanged),
   ]);
 
   if (!removed.length) authorizeCaller(callerRow, caller);
@@ -209,8 +209,7 @@ export async function returnLoan(
     .select({ id: loans.id })
     .from(loans)
     .where(and(eq(loans.id, id), isNotNull(loans.return_date)));
-  const [[callerRow], , returned, , , , loanRows, items] = await idempotentBatch(db, idempotency, [
-    callerProbe(db, caller),
+  const [, returned, , , , loanRows, items, [callerRow]] = await idempotentBatch(db, idempotency, [
     setCirculationContext(db, clock, caller.id),
     db
       .update(loans)
@@ -227,7 +226,9 @@ export async function returnLoan(
       .where(and(eq(loanBooks.loan_id, id), eq(loanBooks.active, true), exists(returnedToday))),
     selectLoanFor(db, caller, id),
     selectItemsOf(db, id),
-  ], { after: 2, status: 200, resourceId: id });
+    // A refusal changed no copy row (nor does returning a loan with none out, which reads it for nothing).
+    callerProbe(db, caller, nothingChanged),
+  ], { after: 1, status: 200, resourceId: id });
 
   if (!returned.length) authorizeCaller(callerRow, caller);
   const result = foundLoan([loanRows, items]);
@@ -256,10 +257,9 @@ export async function renewLoan(
       .from(loanBooks)
       .innerJoin(books, eq(books.id, loanBooks.book_id))
       .where(and(eq(loanBooks.loan_id, loanKey), eq(loanBooks.active, true), sql`${books.holds_waiting} > 0`, eq(books.available_copies, 0)));
-  const onRefusal = (key: number) => keyWhen(sql`changes() = 0`, key);
+  const onRefusal = (key: number) => keyWhen(nothingChanged, key);
   const borrower = sql`(SELECT user_id FROM loans WHERE id = ${id})`;
-  const [[callerRow], renewed, , loanRows, items, pending, [limit], [blocks]] = await idempotentBatch(db, idempotency, [
-    callerProbe(db, caller),
+  const [renewed, , loanRows, items, pending, [limit], [blocks], [callerRow]] = await idempotentBatch(db, idempotency, [
     db
       .update(loans)
       .set({
@@ -284,8 +284,9 @@ export async function renewLoan(
     // The refusal's probes: changes() = 0 after the renewal (and its event) wrote nothing.
     pendingHolds({ book_id: loanBooks.book_id }, onRefusal(id)),
     db.select({ max_renewals: policy.max_renewals }).from(policy).where(eq(policy.id, onRefusal(1))),
-    patronBlockProbe(db, borrower, today, undefined, sql`changes() = 0`),
-  ], { after: 1, status: 200, resourceId: id });
+    patronBlockProbe(db, borrower, today, undefined, nothingChanged),
+    callerProbe(db, caller, nothingChanged),
+  ], { after: 0, status: 200, resourceId: id });
 
   if (!renewed.length) authorizeCaller(callerRow, caller);
   const result = foundLoan([loanRows, items]);
