@@ -53,6 +53,34 @@ describe('copies, holds and the desk at the edge', () => {
     await expectProblem(await call('POST', `/books/${id}/copies`, { token: admin.token, body: { location: 'x' }, headers: { 'Idempotency-Key': 'copy-1' } }), 422, 'IDEMPOTENCY_KEY_REUSED');
   });
 
+  it('records a lost copy found at the desk under its Idempotency-Key, and replays the loan a check-in closed', async () => {
+    const [reader, other] = [await makeUser(), await makeUser()];
+    const { id } = await makeBook(admin, { copies: 1 });
+    const [copy] = await copiesOf(id);
+    const desk = (key: string) => call('POST', '/circulation/check-in', { token: admin.token, body: { barcode: copy!.barcode }, headers: { 'Idempotency-Key': key } });
+    // Lost, then found at the desk: a retry replays the answer (no loan) instead of a 409.
+    await expectStatus(await call('PATCH', `/copies/${copy!.id}`, { token: admin.token, body: { status: 'lost' } }), 200);
+    const found = await expectStatus(await desk('found-1'), 200);
+    expect(found).toMatchObject({ copy: { status: 'available' }, loan: null, hold: null });
+    const foundAgain = await desk('found-1');
+    expect(foundAgain.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(await expectStatus(foundAgain, 200)).toEqual(found);
+    // Without the key the copy is no longer lost, nor out: 409.
+    await expectProblem(await call('POST', '/circulation/check-in', { token: admin.token, body: { barcode: copy!.barcode } }), 409, 'COPY_NOT_ON_LOAN');
+
+    // A check-in's record names its loan: after the copy goes out again, the replay still shows that loan.
+    const loan = await expectStatus(await call('POST', '/loans', { token: reader.token, body: { barcodes: [copy!.barcode] } }), 201);
+    const back = await expectStatus(await desk('back-1'), 200);
+    expect(back.loan).toMatchObject({ id: loan.id, return_date: expect.any(String) });
+    await expectStatus(await call('POST', '/loans', { token: other.token, body: { barcodes: [copy!.barcode] } }), 201);
+    const backAgain = await desk('back-1');
+    expect(backAgain.headers.get('Idempotent-Replayed')).toBe('true');
+    const replayed = await expectStatus(backAgain, 200);
+    // The same loan, as it is now (its book is out again).
+    expect(replayed.loan).toMatchObject({ id: loan.id, user_id: reader.id, return_date: back.loan.return_date });
+    expect(replayed.copy).toMatchObject({ id: copy!.id, status: 'on_loan' });
+  });
+
   it('gives copies an ETag: 304 on If-None-Match, 412 on a stale If-Match, raised by circulation', async () => {
     const reader = await makeUser();
     const { id } = await makeBook(admin, { copies: 1 });

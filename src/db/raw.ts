@@ -23,7 +23,7 @@ export const rawRun = (db: Database, query: SQL) => batchable(db, db.run(query))
  * A lookup key that names its row only while `condition` holds, else NULL (the lookup reads no
  * row): for probes only a refusal needs, e.g. `keyWhen(sql`changes() = 0`, id)` right after a write.
  */
-export const keyWhen = (condition: SQL, key: number | SQL) => sql`CASE WHEN ${condition} THEN ${key} END`;
+export const keyWhen = (condition: SQL, key: number | string | SQL) => sql`CASE WHEN ${condition} THEN ${key} END`;
 
 /** True right after a write that changed no row (D1 runs a batch's statements on one connection, in order). */
 export const nothingChanged = sql`changes() = 0`;

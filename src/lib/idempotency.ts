@@ -72,8 +72,8 @@ export class Idempotency {
     ] as const;
   }
 
-  /** `resourceId`: the id the answer is about, or 'inserted' for the row the write just inserted. */
-  settle(db: Database, status: number, resourceId: number | 'inserted' | null) {
+  /** `resourceId`: the id the answer is about (a scalar subquery may name it), or 'inserted' for the row the write just inserted. */
+  settle(db: Database, status: number, resourceId: Settle['resourceId']) {
     const id = resourceId === 'inserted' ? sql`last_insert_rowid()` : resourceId;
     return db
       .update(idempotencyKeys)
@@ -143,37 +143,39 @@ export interface Settle {
   /** Index (in `statements`) of the write whose change means success. */
   after: number;
   status: number;
-  resourceId: number | 'inserted' | null;
+  resourceId: number | 'inserted' | SQL | null;
 }
 
 /**
  * Runs the write's batch, wrapped in the key's open/settle/close statements when a key was sent;
- * returns the results of `statements` alone, as `db.batch(statements)` would.
+ * returns the results of `statements` alone, as `db.batch(statements)` would. A write that can
+ * succeed in one of several ways (at most one per request) settles after each of them.
  */
 export async function idempotentBatch<T extends readonly [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]>(
   db: Database,
   idempotency: Idempotency | undefined,
   statements: T,
-  { after, status, resourceId }: Settle,
+  settles: Settle | readonly Settle[],
 ): Promise<BatchResponse<T>> {
   if (!idempotency) return db.batch(statements);
-  const opening = idempotency.open(db);
-  const all = [
-    ...opening,
-    ...statements.slice(0, after + 1),
-    idempotency.settle(db, status, resourceId),
-    ...statements.slice(after + 1),
-    idempotency.close(db),
-  ] as unknown as T;
+  const settleAfter = new Map(('after' in settles ? [settles] : settles).map((settle) => [settle.after, settle]));
+  const all: unknown[] = [...idempotency.open(db)];
+  const ours: number[] = [];
+  statements.forEach((statement, index) => {
+    ours.push(all.length);
+    all.push(statement);
+    const settle = settleAfter.get(index);
+    if (settle) all.push(idempotency.settle(db, settle.status, settle.resourceId));
+  });
+  all.push(idempotency.close(db));
   let results: unknown[];
   try {
-    results = (await db.batch(all)) as unknown[];
+    results = (await db.batch(all as unknown as T)) as unknown[];
   } catch (err) {
     if (isUniqueViolation(err, 'idempotency_keys.')) throw new IdempotentRepeat(idempotency);
     throw err;
   }
-  const n = opening.length;
-  return [...results.slice(n, n + after + 1), ...results.slice(n + after + 2, results.length - 1)] as unknown as BatchResponse<T>;
+  return ours.map((index) => results[index]) as unknown as BatchResponse<T>;
 }
 
 /**

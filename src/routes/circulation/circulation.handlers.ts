@@ -22,8 +22,8 @@ export const checkIn: AppRouteHandler<typeof routes.checkIn> = (c) => {
       await invalidatePopularity(c);
       return c.json({ copy: toCopy(copy), loan: loan && toLoan(loan, clock.today), hold: hold && toHold(hold) }, 200);
     },
-    // A repeat answers the copy, the loan it came off and the hold it went to, as they are now.
-    () => [callerProbe(c.var.db, caller), ...checkInView(c.var.db, barcode)] as const,
+    // A repeat answers the copy, the loan it came off (none for a lost copy found) and the hold it went to, as they are now.
+    (loanId) => [callerProbe(c.var.db, caller), ...checkInView(c.var.db, barcode, loanId)] as const,
     ([callerRow, [copy], [loan], items, [hold]]) => {
       authorizeCaller(callerRow, caller, 'admin');
       if (!copy) throw notFound(`Copy with barcode ${barcode}`);

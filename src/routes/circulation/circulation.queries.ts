@@ -1,7 +1,7 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
-import { nothingChanged } from '../../db/raw';
+import { keyWhen, nothingChanged } from '../../db/raw';
 import { copies, holds, loanBooks, loans } from '../../db/schema';
 import { authorizeCaller, callerIs, callerProbe } from '../../lib/caller';
 import { actingAt, recordEvents } from '../../lib/events';
@@ -25,18 +25,23 @@ export interface CheckIn {
  * and end the loan when no copy of it is left out. A `lost` copy is marked found the same way.
  * The probes read the copy, the loan it was on and the hold it now fills, as they are after the write.
  */
+
+/** The copy's newest loan row's loan: the one just closed, when the check-in closed one. */
+const lastLoanOf = (barcode: string) =>
+  sql`(SELECT ${loanBooks.loan_id} FROM ${loanBooks} WHERE ${loanBooks.copy_id} = (SELECT ${copies.id} FROM ${copies} WHERE ${copies.barcode} = ${barcode}) ORDER BY ${loanBooks.id} DESC LIMIT 1)`;
+
 /**
- * The copy, the loan it was last on (with its copies) and the ready hold it fills, as they are now:
- * the check-in's own probes, and what a replayed Idempotency-Key answers.
+ * The copy, a loan with its copies and the ready hold the copy fills, as they are now: the
+ * check-in's own probes (the loan the copy was last on), and what a replayed Idempotency-Key
+ * answers (`loan`: the loan its record names, none for a lost copy found).
  */
-export const checkInView = (db: Database, barcode: string) => {
+export const checkInView = (db: Database, barcode: string, loan?: SQLWrapper) => {
   const copyId = sql`(SELECT ${copies.id} FROM ${copies} WHERE ${copies.barcode} = ${barcode})`;
-  // The copy's newest loan row: the one just closed, when there was one.
-  const lastLoanId = sql`(SELECT ${loanBooks.loan_id} FROM ${loanBooks} WHERE ${loanBooks.copy_id} = ${copyId} ORDER BY ${loanBooks.id} DESC LIMIT 1)`;
+  const loanId = loan ?? lastLoanOf(barcode);
   return [
     db.select(copyColumns).from(copies).where(eq(copies.barcode, barcode)),
-    db.select(loanColumns).from(loans).where(eq(loans.id, lastLoanId)),
-    selectItemsOf(db, lastLoanId, true),
+    db.select(loanColumns).from(loans).where(loan ? inArray(loans.id, loan) : eq(loans.id, loanId)),
+    selectItemsOf(db, loanId, !loan),
     selectHolds(db)
       .where(and(eq(holds.copy_id, copyId), eq(holds.status, 'ready')))
       .orderBy(desc(holds.id))
@@ -46,8 +51,8 @@ export const checkInView = (db: Database, barcode: string) => {
 
 /**
  * One round trip with the caller checked inside the writes (an admin, as stored now). An
- * Idempotency-Key records the check-in of a copy that was out (a lost copy found is not recorded:
- * a repeat of it answers 409, as the copy is no longer lost).
+ * Idempotency-Key records either way a check-in succeeds: a lost copy found (no loan), or a copy
+ * back from a loan (the record names the loan).
  */
 export async function checkIn(db: Database, caller: TokenClaims, barcode: string, clock: Clock, idempotency?: Idempotency): Promise<CheckIn> {
   const copyId = sql`(SELECT ${copies.id} FROM ${copies} WHERE ${copies.barcode} = ${barcode})`;
@@ -63,10 +68,12 @@ export async function checkIn(db: Database, caller: TokenClaims, barcode: string
       // here: before its UPDATE, under its condition, so that it precedes the hold the copy fills.
       recordEvents(db, acting, 'copy.checked_in', sql`SELECT NULL AS user_id, ${copies.book_id} AS book_id, ${copies.id} AS copy_id,
         NULL AS loan_id, NULL AS hold_id FROM ${copies} WHERE ${lostCopy}`),
+      // Only when the event above was written (it carries the conditions): a copy that is not lost
+      // is then not looked up a second time.
       db
         .update(copies)
         .set({ status: 'available', version: sql`${copies.version} + 1` })
-        .where(lostCopy)
+        .where(and(eq(copies.barcode, keyWhen(sql`changes() > 0`, barcode)), eq(copies.status, 'lost')))
         .returning({ id: copies.id }),
       // The copy's fine when it comes back late: the same row the UPDATE below closes.
       ...chargeFines(db, acting, clock.today, lateItems(sql`lb.copy_id = ${copyId} AND ${isAdmin}`, clock.today)),
@@ -79,7 +86,10 @@ export async function checkIn(db: Database, caller: TokenClaims, barcode: string
       // Read when no copy row was closed: a refusal, or a lost copy found (its own update above).
       callerProbe(db, caller, nothingChanged),
     ],
-    { after: 5, status: 200, resourceId: null },
+    [
+      { after: 2, status: 200, resourceId: null },
+      { after: 5, status: 200, resourceId: lastLoanOf(barcode) },
+    ],
   );
   if (!found.length && !closed.length) authorizeCaller(callerRow, caller, 'admin');
   if (!copy) throw notFound(`Copy with barcode ${barcode}`);
