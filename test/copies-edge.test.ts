@@ -81,6 +81,29 @@ describe('copies, holds and the desk at the edge', () => {
     expect(replayed.copy).toMatchObject({ id: copy!.id, status: 'on_loan' });
   });
 
+  it('a check-in with patrons waiting takes the copy straight to the hold shelf: one change of the copy, the book’s counts never move', async () => {
+    const [reader, waiter] = [await makeUser(), await makeUser()];
+    const { id } = await makeBook(admin, { copies: 1 });
+    const [copy] = await copiesOf(id);
+    await expectStatus(await call('POST', '/loans', { token: reader.token, body: { barcodes: [copy!.barcode] } }), 201);
+    await expectStatus(await call('POST', '/holds', { token: waiter.token, body: { book_id: id } }), 201);
+    const version = async () => Number((await call('GET', `/copies/${copy!.id}`)).headers.get('ETag')!.replaceAll('"', ''));
+    const counts = async () => {
+      const { copies, available_copies, holds_waiting } = await expectStatus(await call('GET', `/books/${id}`), 200);
+      const stats = await expectStatus(await call('GET', '/stats', { token: admin.token }), 200);
+      return { copies, available_copies, holds_waiting, available: stats.available_copies, ready: stats.holds_ready };
+    };
+    const [versionBefore, countsBefore] = [await version(), await counts()];
+    const { hold } = await expectStatus(await call('POST', '/circulation/check-in', { token: admin.token, body: { barcode: copy!.barcode } }), 200);
+    expect(hold).toMatchObject({ status: 'ready', user_id: waiter.id, copy: { id: copy!.id } });
+    expect(await version()).toBe(versionBefore + 1);
+    expect(await counts()).toEqual({ ...countsBefore, holds_waiting: countsBefore.holds_waiting - 1, ready: countsBefore.ready + 1 });
+    // With nobody waiting, the next check-in puts it on the shelf.
+    await expectStatus(await call('POST', '/loans', { token: waiter.token, body: { book_ids: [id] } }), 201);
+    const back = await expectStatus(await call('POST', '/circulation/check-in', { token: admin.token, body: { barcode: copy!.barcode } }), 200);
+    expect(back).toMatchObject({ copy: { status: 'available' }, hold: null });
+  });
+
   it('gives copies an ETag: 304 on If-None-Match, 412 on a stale If-Match, raised by circulation', async () => {
     const reader = await makeUser();
     const { id } = await makeBook(admin, { copies: 1 });
