@@ -159,4 +159,20 @@ describe('/policy', () => {
     await expectStatus(await patch(admin, { max_renewals: 0 }), 200);
     await expectProblem(await renew(), 409, 'RENEWAL_LIMIT_REACHED');
   });
+
+  it('a hold made ready takes the hold_pickup_days in force, at placement and when a copy comes back', async () => {
+    const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+    const [reader, waiter] = [await makeUser(), await makeUser()];
+    await expectStatus(await patch(admin, { hold_pickup_days: 3 }), 200);
+    const ready = await expectStatus(await call('POST', '/holds', { token: waiter.token, body: { book_id: await seedBook() } }), 201);
+    expect(ready).toMatchObject({ status: 'ready', pickup_by: inDays(3) });
+    // Changed outside the API too (SQL by hand): the circulation context follows the policy row.
+    await env.DB.prepare('UPDATE policy SET hold_pickup_days = 5 WHERE id = 1').run();
+    const book = await seedBook();
+    const loan = await expectStatus(await call('POST', '/loans', { token: reader.token, body: { book_ids: [book] } }), 201);
+    const waiting = await expectStatus(await call('POST', '/holds', { token: waiter.token, body: { book_id: book } }), 201);
+    expect(waiting).toMatchObject({ status: 'waiting', pickup_by: null });
+    await expectStatus(await call('POST', `/loans/${loan.id}/return`, { token: reader.token }), 200);
+    expect(await expectStatus(await call('GET', `/holds/${waiting.id}`, { token: waiter.token }), 200)).toMatchObject({ status: 'ready', pickup_by: inDays(5) });
+  });
 });

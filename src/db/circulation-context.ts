@@ -1,7 +1,6 @@
 import type { Database } from './client';
 import { circulationContext } from './schema';
-import { eq, sql } from 'drizzle-orm';
-import { policyValue } from '../lib/policy';
+import { eq } from 'drizzle-orm';
 
 /** The app's clock, read once per request: dates and timestamps in UTC, fake-clock friendly. */
 export interface Clock {
@@ -16,12 +15,10 @@ export const clockNow = (): Clock => {
 
 /**
  * The first statement of every write batch that can fire circulation triggers: it hands them the
- * app's date and time, the caller and the hold pickup period (triggers cannot see any of these).
- * An UPDATE of the one row (migration 0006 inserts it and nothing deletes it): an upsert would
- * read it twice, once to find the conflict and once to update it.
+ * app's date and time and the caller (triggers cannot see any of these). The row's hold pickup
+ * period follows the policy by itself (a trigger on the policy row, migration 0014). An UPDATE of
+ * the one row (migration 0006 inserts it and nothing deletes it): an upsert would read it twice,
+ * once to find the conflict and once to update it.
  */
 export const setCirculationContext = (db: Database, clock: Clock, actorId: number | null) =>
-  db
-    .update(circulationContext)
-    .set({ today: clock.today, now: clock.now, actor_id: actorId, hold_pickup_days: sql<number>`${policyValue('hold_pickup_days')}` })
-    .where(eq(circulationContext.id, 1));
+  db.update(circulationContext).set({ today: clock.today, now: clock.now, actor_id: actorId }).where(eq(circulationContext.id, 1));

@@ -225,6 +225,7 @@ export const circulationContext = sqliteTable(
     /** The request's timestamp (ISO 8601 UTC), for rows triggers write such as notices. */
     now: text('now').notNull(),
     actor_id: integer('actor_id'),
+    /** The policy's, copied over by a trigger whenever the policy changes (migration 0014), not by each write. */
     hold_pickup_days: integer('hold_pickup_days').notNull(),
   },
   (t) => [check('circulation_context_one_row', sql`${t.id} = 1`)],
