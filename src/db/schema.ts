@@ -128,7 +128,7 @@ export const copies = sqliteTable(
 export const loanBooks = sqliteTable(
   'loan_books',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    id: integer('id').primaryKey(),
     loan_id: integer('loan_id')
       .notNull()
       .references(() => loans.id, { onDelete: 'cascade' }),
@@ -160,7 +160,7 @@ export type HoldStatus = (typeof HOLD_STATUSES)[number];
 export const holds = sqliteTable(
   'holds',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    id: integer('id').primaryKey(),
     user_id: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
     book_id: integer('book_id').notNull(),
     status: text('status', { enum: HOLD_STATUSES }).notNull().default('waiting'),
