@@ -3,10 +3,12 @@
 -- trigger, reads sqlite_sequence down to that table's row, and D1 bills those rows: a hold
 -- placement paid three, a checkout two for its loan rows (besides one for `loans`). Their ids
 -- stay unique and only grow without it, as no path deletes the newest row for good: a hold is
--- never deleted (it closes; `npm run seed` replaces holds together with the events and notices
--- that name them), and a loan row's id is named nowhere else (events and entries name the loan,
--- the copy and the book). `loans` and `copies` keep AUTOINCREMENT: a deleted loan's or copy's id
--- is named in events and account entries, and must never come back.
+-- never deleted (it closes, and `holds_no_delete` below now refuses a DELETE, as events' guard
+-- does; `npm run seed` lifts both to replace holds together with the events and notices that name
+-- them), and a loan row's id is named nowhere else (events and entries name the loan, the copy and
+-- the book). `loans` and `copies` keep AUTOINCREMENT: a deleted loan's or copy's id is named in
+-- events and account entries, and must never come back. (A database whose newest holds were
+-- deleted by hand before this migration would give their ids out again: the API never did that.)
 --
 -- The rename refuses to run while any trigger names a table that is gone, so every trigger on or
 -- naming these tables goes first, and comes back unchanged afterwards together with the triggers
@@ -256,4 +258,8 @@ WHEN NEW.`status` = 'ready' AND OLD.`status` <> 'ready' BEGIN
   SELECT NEW.`user_id`, 'hold_ready', (SELECT `now` FROM `circulation_context` WHERE `id` = 1), NEW.`book_id`, NEW.`id`,
     'Your hold on "' || `title` || '" is ready: collect it by ' || NEW.`pickup_by` || '.'
   FROM `books` WHERE `id` = NEW.`book_id` AND NEW.`user_id` IS NOT NULL;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `holds_no_delete` BEFORE DELETE ON `holds` BEGIN
+  SELECT RAISE(ABORT, 'holds are never deleted: a hold closes');
 END;

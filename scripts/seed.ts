@@ -21,7 +21,8 @@ import {
   MEMBER_PASSWORD,
   generateSeed,
   seedStatements,
-  EVENTS_GUARD_QUERY,
+  DELETE_GUARDS_QUERY,
+  type DeleteGuard,
   todayUtc,
 } from './lib/seed-data.ts';
 import { d1Query, wrangler } from './lib/wrangler.ts';
@@ -76,8 +77,7 @@ const memberHash = await hashFor(memberEmail, MEMBER_PASSWORD);
 // 3. Generate and execute the SQL.
 const today = todayUtc();
 const data = generateSeed({ books, loans, members, memberHash, adminHash, today });
-const [guard] = d1Query<{ sql: string }>(EVENTS_GUARD_QUERY, target);
-const statements = [...seedStatements(data, guard?.sql ?? null)];
+const statements = [...seedStatements(data, d1Query<DeleteGuard>(DELETE_GUARDS_QUERY, target))];
 const workDir = mkdtempSync(join(tmpdir(), 'library-seed-'));
 const file = values.sql ?? join(workDir, 'seed.sql');
 writeFileSync(file, `-- npm run seed (${today}): ${members} members, ${books} books, ${loans} loans\n${statements.join('\n')}\n`);

@@ -24,3 +24,22 @@ describe('a patron acting for themselves with a retired token', () => {
     expect(await env.DB.prepare('SELECT count(*) AS n FROM holds WHERE user_id = ?').bind(patron.id).first('n')).toBe(0);
   });
 });
+
+/**
+ * Write batches read the caller only to explain a refusal, right after the write that decides it.
+ * A returned loan that still shows a copy out (rows written by hand: the API never leaves one) is
+ * refused as returned to its owner (not as a stale token), and as missing to anyone else, who
+ * closes nothing.
+ */
+describe('returning a loan the database already shows returned', () => {
+  it('answers 409 LOAN_RETURNED to the owner and 404 to another member', async () => {
+    const [owner, other] = [await makeUser(), await makeUser()];
+    const book = await seedBook({}, 1);
+    const loan = await expectStatus(await call('POST', '/loans', { token: owner.token, body: { book_ids: [book] } }), 201);
+    await env.DB.prepare('UPDATE loans SET return_date = ? WHERE id = ?').bind(new Date().toISOString().slice(0, 10), loan.id).run();
+    const active = () => env.DB.prepare('SELECT count(*) AS n FROM loan_books WHERE loan_id = ? AND active = 1').bind(loan.id).first('n');
+    await expectProblem(await call('POST', `/loans/${loan.id}/return`, { token: other.token }), 404, 'NOT_FOUND');
+    expect(await active()).toBe(1);
+    await expectProblem(await call('POST', `/loans/${loan.id}/return`, { token: owner.token }), 409, 'LOAN_RETURNED');
+  });
+});

@@ -70,6 +70,9 @@ describe('migrations 0012 and 0015: sqlite_sequence holds only what needs it, in
     expect(hold).toBe(3);
     // The triggers came back: the new hold counts in its book's queue.
     expect(await env.DB.prepare('SELECT holds_waiting FROM books WHERE id = 2').first('holds_waiting')).toBe(2);
+    // Ids of holds only grow because no hold is ever deleted (events name them): the database refuses it.
+    await expect(env.DB.prepare('DELETE FROM holds WHERE id = 3').run()).rejects.toThrow(/holds are never deleted/);
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM holds').first('n')).toBe(3);
   });
 
   it('an insert into loans reads one row of sqlite_sequence', async () => {

@@ -528,17 +528,27 @@ export function* insertAll(data: SeedData): Generator<string> {
   );
 }
 
-/** Reads the database's append-only guard on events (its CREATE TRIGGER text), or null. */
-export const EVENTS_GUARD_QUERY = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_no_delete'";
+/** A trigger that refuses DELETE on an append-only table, as the database has it. */
+export interface DeleteGuard {
+  name: string;
+  sql: string;
+}
+
+/** Reads the database's guards on events and holds (their CREATE TRIGGER text); an older schema has fewer. */
+export const DELETE_GUARDS_QUERY =
+  "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('events_no_delete', 'holds_no_delete') ORDER BY name";
 
 /**
  * The whole seed as statements: reset, inserts, counters. The seed replaces the data, and reuses
  * its ids, so the old event record (which would name the new rows' ids) is cleared as well: the
- * append-only guard, `eventsGuard` as the database has it, is lifted for that one DELETE.
+ * guards that make events and holds append-only, `guards` as the database has them, are lifted
+ * for the reset and put back before anything is inserted.
  */
-export function* seedStatements(data: SeedData, eventsGuard: string | null = null): Generator<string> {
+export function* seedStatements(data: SeedData, guards: DeleteGuard[] = []): Generator<string> {
+  yield* guards.map((guard) => `DROP TRIGGER ${guard.name};`);
   yield* RESET_STATEMENTS;
-  if (eventsGuard) yield* ['DROP TRIGGER events_no_delete;', 'DELETE FROM events;', `${eventsGuard};`];
+  if (guards.some((guard) => guard.name === 'events_no_delete')) yield 'DELETE FROM events;';
+  yield* guards.map((guard) => `${guard.sql};`);
   yield* insertAll(data);
   yield DROP_REPLACED_USERS;
   yield* FINAL_STATEMENTS;

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { hashPassword } from '../../src/lib/password.ts';
-import { ADMIN_PASSWORD, MEMBER_PASSWORD, type SeedData, generateSeed, seedStatements, EVENTS_GUARD_QUERY, todayUtc } from './seed-data.ts';
+import { ADMIN_PASSWORD, MEMBER_PASSWORD, type SeedData, generateSeed, seedStatements, DELETE_GUARDS_QUERY, type DeleteGuard, todayUtc } from './seed-data.ts';
 import { ROOT, wrangler } from './wrangler.ts';
 
 type V4Options = Parameters<typeof convertV4MiniflareOptions>[0];
@@ -125,8 +125,8 @@ export interface ScaleOptions {
 export async function seedScaleData(db: D1Database, options: ScaleOptions): Promise<SeedData> {
   const [memberHash, adminHash] = await Promise.all([hashPassword(MEMBER_PASSWORD), hashPassword(ADMIN_PASSWORD)]);
   const data = generateSeed({ ...options, memberHash, adminHash, today: todayUtc() });
-  const guard = await db.prepare(EVENTS_GUARD_QUERY).first<{ sql: string }>();
-  const seedSql = [...seedStatements(data, guard?.sql ?? null)];
+  const guards = (await db.prepare(DELETE_GUARDS_QUERY).all<DeleteGuard>()).results;
+  const seedSql = [...seedStatements(data, guards)];
   for (let i = 0; i < seedSql.length; i += 25) {
     await db.batch(seedSql.slice(i, i + 25).map((s) => db.prepare(s)));
   }

@@ -1,4 +1,4 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { keyWhen } from '../db/raw';
 import { accountBalances, loanBooks, loans, policy, users } from '../db/schema';

@@ -27,8 +27,9 @@ import type { AppEnv } from '../env';
  * role that differs from the new one, checked BEFORE the update), pass `when`/`from` explicitly —
  * the condition must then imply that the batch's change happens.
  *
- * Ids of rows created earlier in the batch: `(SELECT max(id) FROM t)` (AUTOINCREMENT ids only
- * grow and the batch runs alone), not last_insert_rowid().
+ * Ids of rows created earlier in the batch: `(SELECT max(id) FROM t)` (a new row's id is above
+ * every id in the table, with or without AUTOINCREMENT, and the batch runs alone), not
+ * last_insert_rowid().
  *
  * With an Idempotency-Key (`idempotentBatch(db, key, [change, event, ...probes], { after: 0, ... })`)
  * the key's settle statement lands between the change and the event: it updates one row exactly

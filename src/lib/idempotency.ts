@@ -15,9 +15,10 @@ import { ApiError, validationFailed } from './problem';
  *           A live record already there aborts the whole batch on the primary key: the request is a
  *           repeat, and `replayIdempotent` answers it from the record in one more round trip.
  *   write   the route's statements, unchanged.
- *   settle  right after the statement whose change means success: records the status and the new
- *           row's id, `WHERE changes() > 0`. It updates one row exactly when that write changed
- *           something, so a following statement that tests `changes() = 1` still sees the same answer.
+ *   settle  right after the statement whose change means success (after each, for a write that can
+ *           succeed more than one way): records the status and the resource's id, `WHERE changes() > 0`.
+ *           It updates one row exactly when that write changed something, so a following statement
+ *           that tests `changes() = 1` still sees the same answer.
  *   close   last: deletes the claim when nothing was settled, so a refused request leaves no record.
  *
  * One batch is atomic, so the record exists exactly when the change does; racing repeats are

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, notExists, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { rawAll, rawRun } from '../../db/raw';
+import { rawRun } from '../../db/raw';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
 import { isUniqueViolation } from '../../db/errors';
 import { books, copies, counters, holds, type BookRow } from '../../db/schema';

@@ -19,13 +19,6 @@ export interface CheckIn {
   hold: HoldRecord | null;
 }
 
-/**
- * The returns desk, in one batch: a copy out on a loan is checked in (its row closed with today's
- * date); the triggers then put it on the first waiting hold of its book (hold shelf) or the shelf,
- * and end the loan when no copy of it is left out. A `lost` copy is marked found the same way.
- * The probes read the copy, the loan it was on and the hold it now fills, as they are after the write.
- */
-
 /** The copy's newest loan row's loan: the one just closed, when the check-in closed one. */
 const lastLoanOf = (barcode: string) =>
   sql`(SELECT ${loanBooks.loan_id} FROM ${loanBooks} WHERE ${loanBooks.copy_id} = (SELECT ${copies.id} FROM ${copies} WHERE ${copies.barcode} = ${barcode}) ORDER BY ${loanBooks.id} DESC LIMIT 1)`;
@@ -50,6 +43,11 @@ export const checkInView = (db: Database, barcode: string, loan?: SQLWrapper) =>
 };
 
 /**
+ * The returns desk, in one batch: a copy out on a loan is checked in (its row closed with today's
+ * date); the triggers then put it on the first waiting hold of its book (hold shelf) or the shelf,
+ * and end the loan when no copy of it is left out. A `lost` copy is marked found the same way.
+ * The probes read the copy, the loan it was on and the hold it now fills, as they are after the write.
+ *
  * One round trip with the caller checked inside the writes (an admin, as stored now). An
  * Idempotency-Key records either way a check-in succeeds: a lost copy found (no loan), or a copy
  * back from a loan (the record names the loan).

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { nothingChanged, rawAll, rawRun } from '../../db/raw';
+import { nothingChanged, rawAll } from '../../db/raw';
 import type { Blocker } from '../../lib/problem';
 
 /**
@@ -10,8 +10,8 @@ import type { Blocker } from '../../lib/problem';
  *
  * A `book_id` entry takes the copy set aside for the borrower's ready hold on the book, else the
  * available copy with the lowest id. A `barcode` entry takes that copy when it is available, or on
- * the hold shelf for this borrower. The resolution is materialised once per statement, so the
- * triggers that fire as rows go in cannot change what later rows chose.
+ * the hold shelf for this borrower. Several entries are resolved once per statement (materialised),
+ * so the triggers that fire as rows go in cannot change what later rows chose.
  */
 export interface LoanEntry {
   book_id?: number;

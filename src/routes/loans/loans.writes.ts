@@ -1,4 +1,4 @@
-import { and, eq, exists, gte, inArray, isNotNull, isNull, lt, notExists, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, eq, exists, gte, inArray, isNull, lt, notExists, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { keyWhen, nothingChanged, rawAll, rawRun } from '../../db/raw';
 import { type Clock, setCirculationContext } from '../../db/circulation-context';
@@ -205,29 +205,30 @@ export async function returnLoan(
   clock: Clock,
   idempotency?: Idempotency,
 ): Promise<LoanWithItems> {
+  // The caller's loan, returned today: the copies follow the loan only then (a returned loan has
+  // none out; should one be, it is not closed for a caller who may not see the loan).
   const returnedToday = db
     .select({ id: loans.id })
     .from(loans)
-    .where(and(eq(loans.id, id), isNotNull(loans.return_date)));
-  const [, returned, , , , loanRows, items, [callerRow]] = await idempotentBatch(db, idempotency, [
+    .where(and(visibleLoanTo(caller, id), eq(loans.return_date, clock.today)));
+  const [, returned, [callerRow], , , , loanRows, items] = await idempotentBatch(db, idempotency, [
     setCirculationContext(db, clock, caller.id),
     db
       .update(loans)
       .set({ return_date: clock.today })
       .where(and(visibleLoanTo(caller, id), isNull(loans.return_date)))
       .returning({ id: loans.id }),
+    // Only when the loan was not returned now: the refusal's explanation.
+    callerProbe(db, caller, nothingChanged),
     // Late copies of the loan just returned (none when it was not): one fine each, before they close.
     ...chargeFines(db, actingAt(caller.id, clock), clock.today, lateItems(sql`lb.loan_id = ${id} AND l.return_date = ${clock.today}`, clock.today)),
-    // A returned loan has no copy out, so this changes rows only if the update above just returned
-    // the loan; the triggers then put each copy back on the shelf or on the first waiting hold.
+    // The triggers put each copy back on the shelf or on the first waiting hold.
     db
       .update(loanBooks)
       .set({ active: false, return_date: clock.today })
       .where(and(eq(loanBooks.loan_id, id), eq(loanBooks.active, true), exists(returnedToday))),
     selectLoanFor(db, caller, id),
     selectItemsOf(db, id),
-    // A refusal changed no copy row (nor does returning a loan with none out, which reads it for nothing).
-    callerProbe(db, caller, nothingChanged),
   ], { after: 1, status: 200, resourceId: id });
 
   if (!returned.length) authorizeCaller(callerRow, caller);
