@@ -19,9 +19,11 @@ export interface CheckIn {
   hold: HoldRecord | null;
 }
 
+const copyIdOf = (barcode: string) => sql`(SELECT ${copies.id} FROM ${copies} WHERE ${copies.barcode} = ${barcode})`;
+
 /** The copy's newest loan row's loan: the one just closed, when the check-in closed one. */
 const lastLoanOf = (barcode: string) =>
-  sql`(SELECT ${loanBooks.loan_id} FROM ${loanBooks} WHERE ${loanBooks.copy_id} = (SELECT ${copies.id} FROM ${copies} WHERE ${copies.barcode} = ${barcode}) ORDER BY ${loanBooks.id} DESC LIMIT 1)`;
+  sql`(SELECT ${loanBooks.loan_id} FROM ${loanBooks} WHERE ${loanBooks.copy_id} = ${copyIdOf(barcode)} ORDER BY ${loanBooks.id} DESC LIMIT 1)`;
 
 /**
  * The copy, a loan with its copies and the ready hold the copy fills, as they are now: the
@@ -29,7 +31,7 @@ const lastLoanOf = (barcode: string) =>
  * answers (`loan`: the loan its record names, none for a lost copy found).
  */
 export const checkInView = (db: Database, barcode: string, loan?: SQLWrapper) => {
-  const copyId = sql`(SELECT ${copies.id} FROM ${copies} WHERE ${copies.barcode} = ${barcode})`;
+  const copyId = copyIdOf(barcode);
   const loanId = loan ?? lastLoanOf(barcode);
   return [
     db.select(copyColumns).from(copies).where(eq(copies.barcode, barcode)),
@@ -53,7 +55,7 @@ export const checkInView = (db: Database, barcode: string, loan?: SQLWrapper) =>
  * back from a loan (the record names the loan).
  */
 export async function checkIn(db: Database, caller: TokenClaims, barcode: string, clock: Clock, idempotency?: Idempotency): Promise<CheckIn> {
-  const copyId = sql`(SELECT ${copies.id} FROM ${copies} WHERE ${copies.barcode} = ${barcode})`;
+  const copyId = copyIdOf(barcode);
   const isAdmin = callerIs(caller, 'admin');
   const acting = actingAt(caller.id, clock);
   const lostCopy = and(eq(copies.barcode, barcode), eq(copies.status, 'lost'), isAdmin);
